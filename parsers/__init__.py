@@ -1,0 +1,1 @@
+"""Find vendor errors in log records: envelopes, text patterns, vendor recognisers, attribution."""
