@@ -232,9 +232,27 @@ def _vendor_files(data_dir: Path) -> list[Path]:
     return files
 
 
-def load_entries(
-    data_dir: Path = DATA_DIR,
-) -> tuple[list[Entry], list[_Range], dict[str, tuple[str, ...]]]:
+Loaded = tuple[tuple[Entry, ...], tuple[_Range, ...], dict[str, tuple[str, ...]]]
+_CACHE: dict[tuple[Path, tuple[tuple[str, int, int], ...]], Loaded] = {}
+
+
+def load_entries(data_dir: Path = DATA_DIR) -> Loaded:
+    """The validated data files, parsed once per version of the files on disk.
+
+    YAML parsing is most of the cost of a load; caching it keeps an overlay reload (which
+    rebuilds the index every few seconds when the overlay changes) down to the overlay itself.
+    """
+    stamp = tuple(
+        (p.name, p.stat().st_mtime_ns, p.stat().st_size) for p in sorted(data_dir.glob("*.yaml"))
+    )
+    key = (data_dir.resolve(), stamp)
+    if key not in _CACHE:
+        _CACHE.clear()  # one version of the data at a time; entries are immutable and shared
+        _CACHE[key] = _parse_data_dir(data_dir)
+    return _CACHE[key]
+
+
+def _parse_data_dir(data_dir: Path) -> Loaded:
     entries: list[Entry] = []
     ranges: list[_Range] = []
     shared: dict[str, tuple[str, ...]] = {}
@@ -268,14 +286,14 @@ def load_entries(
             for model in http.entries:
                 if (vendor, None, model.code) not in seen:
                     entries.append(_entry(vendor, None, model, source))
-    return entries, ranges, shared
+    return tuple(entries), tuple(ranges), shared
 
 
-def apply_overlay(entries: list[Entry], path: Path) -> list[Entry]:
+def apply_overlay(entries: Iterable[Entry], path: Path) -> list[Entry]:
     """Merge an overlay over loaded entries: override given fields, add new codes."""
     doc: OverlayFileModel = validate(OverlayFileModel, _read_yaml(path), path)
-    index = {(e.vendor, e.channel, e.code): i for i, e in enumerate(entries)}
     merged = list(entries)
+    index = {(e.vendor, e.channel, e.code): i for i, e in enumerate(merged)}
     required = ("message", "category", "severity", "transient", "remediation")
     for number, item in enumerate(doc.entries):
         changes = {
@@ -312,5 +330,5 @@ def load(overlay: Path | str | None = None, data_dir: Path = DATA_DIR) -> Catalo
     """Read and validate the shipped data files, merge `overlay` over them, index the result."""
     entries, ranges, shared = load_entries(data_dir)
     if overlay is not None:
-        entries = apply_overlay(entries, Path(overlay))
+        return Catalog(apply_overlay(entries, Path(overlay)), ranges, shared)
     return Catalog(entries, ranges, shared)

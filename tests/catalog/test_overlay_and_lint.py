@@ -169,3 +169,16 @@ def test_export_csv_has_a_header_and_a_row_per_entry() -> None:
     rows = list(csv.DictReader(io.StringIO(result.stdout)))
     assert len(rows) == len(catalog.load())
     assert {row["transient"] for row in rows} == {"true", "false"}
+
+
+def test_reload_reuses_parsed_data_until_a_file_changes(data_copy: Path) -> None:
+    from catalog.loader import load_entries
+
+    first = load_entries(data_copy)
+    assert load_entries(data_copy) is first  # an overlay reload does not re-parse the data
+    path = data_copy / "pipedrive.yaml"
+    path.write_text(path.read_text().replace("Back off until", "Wait until"))
+    changed = load_entries(data_copy)
+    assert changed is not first
+    entry = next(e for e in changed[0] if e.code == "RATE_LIMIT_EXCEEDED")
+    assert entry.remediation.startswith("Wait until")
