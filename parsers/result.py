@@ -1,4 +1,4 @@
-"""What the parsing stage hands to the sinks: one Result per record, one Finding per vendor error."""
+"""What the parsing stage hands to the sinks: a Result per record, a Finding per vendor error."""
 
 from __future__ import annotations
 

@@ -1,0 +1,304 @@
+"""Throughput of `vendor-errors scan`, beside two baselines measured in the same run.
+
+    python bench/bench_scan.py [--records 300000] [--profile]
+
+Generates JSON application logs (~250 bytes a record) in a temporary directory: one file with
+5% vendor errors (every vendor, nested bodies, JSON strings, delivery reports, bare HTTP
+failures), one with nothing but vendor errors. Then, on one core, times:
+
+- `orjson.loads` on every line (reading the same file): the floor any JSON-log scanner pays;
+- a naive scanner: `json.loads` every line plus one regex per vendor;
+- `vendor-errors scan --format jsonl` (the real command, events written to /dev/null).
+
+Each figure is the best of `--repeat` runs. `--profile` adds a cProfile of the scan of the 5%
+file (top entries by own time). Not a test: the figures go into the README.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import cProfile
+import json
+import os
+import pstats
+import random
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import orjson
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import catalog
+from parsers.extract import Extractor
+from processor.cli import main as cli_main
+from processor.commands.scan import Summary, _scan
+
+SERVICES = ("checkout-api", "notify", "sms-gateway", "orders", "auth", "wa-notifier", "billing")
+ROUTES = ("/v2/orders/{n}", "/v1/users/{n}/profile", "/healthz", "/v1/carts/{n}", "/v3/search")
+MESSAGES = (
+    "request completed",
+    "cache miss for key user:{n}",
+    "published event order.created",
+    "connected to postgres primary",
+    "sms accepted by provider",
+    "token refreshed",
+    "retrying in 1000 ms",
+    "user {n} logged in",
+)
+VENDOR_OK = (
+    "https://sms.8x8.com/api/v1/subaccounts/acme/messages",
+    "https://api.us.webexconnect.io/resources/v1/messaging",
+    "https://acme.my.salesforce-scrt.com/api/v1/interactions",
+)
+
+
+def _hex(rng: random.Random, n: int) -> str:
+    return f"{rng.getrandbits(4 * n):0{n}x}"
+
+
+def normal_record(rng: random.Random, ts: str) -> dict:
+    n = rng.randrange(1, 99999)
+    roll = rng.random()
+    level = "info" if roll < 0.93 else ("warn" if roll < 0.98 else "error")
+    status = rng.choice((200, 200, 200, 201, 204, 304)) if level != "error" else 500
+    url = (
+        rng.choice(VENDOR_OK)
+        if rng.random() < 0.05
+        else f"https://api.internal.example.com{rng.choice(ROUTES).format(n=n)}"
+    )
+    return {
+        "ts": ts,
+        "level": level,
+        "service": rng.choice(SERVICES),
+        "msg": rng.choice(MESSAGES).format(n=n),
+        "http": {"method": rng.choice(("GET", "POST")), "url": url, "status_code": status},
+        "duration_ms": round(rng.random() * 300, 1),
+        "trace_id": _hex(rng, 32),
+        "span_id": _hex(rng, 16),
+    }
+
+
+def error_record(rng: random.Random, ts: str) -> dict:
+    base = {"ts": ts, "level": "error", "service": rng.choice(SERVICES), "trace_id": _hex(rng, 32)}
+    kind = rng.randrange(7)
+    if kind == 0:  # 8x8 body as a nested object
+        code, message, status = rng.choice(
+            (
+                (1300, "Not found", 404),
+                (1002, "Invalid MSISDN", 400),
+                (1400, "Resending interval violation", 429),
+            )
+        )
+        base |= {
+            "msg": "8x8 send failed",
+            "url": VENDOR_OK[0],
+            "status": status,
+            "body": {"code": code, "message": message, "errorId": _hex(rng, 32), "timestamp": ts},
+        }
+    elif kind == 1:  # Webex delivery report
+        code, desc = rng.choice(
+            (
+                ("7101", "Invalid Sender ID"),
+                ("7302", "Rate limit exceeded"),
+                ("7208", "Message expired"),
+            )
+        )
+        base |= {
+            "level": "warn",
+            "msg": "delivery report",
+            "payload": {
+                "deliveryInfo": {
+                    "code": code,
+                    "Description": desc,
+                    "deliveryChannel": "SMS",
+                    "deliveryStatus": "Failed",
+                },
+                "transid": _hex(rng, 32),
+            },
+        }
+    elif kind == 2:  # Salesforce array in a JSON string
+        body = [
+            {
+                "errorCode": "10004",
+                "message": "The supplied Authorization access token is not valid.",
+            }
+        ]
+        base |= {
+            "msg": "interaction rejected",
+            "url": VENDOR_OK[2],
+            "status": 401,
+            "response_body": json.dumps(body),
+        }
+    elif kind == 3:  # Dynamics problem details
+        base |= {
+            "msg": "send activity failed",
+            "url": "https://acme.crm.dynamics.com/api/omnichannel/messaging/v1/conversations",
+            "status": 400,
+            "body": {
+                "title": "Bad Request",
+                "status": 400,
+                "detail": "The provided conversation ID isn't valid.",
+                "errorCode": 30005,
+            },
+        }
+    elif kind == 4:  # Pipedrive extension reply
+        base |= {
+            "level": "warn",
+            "msg": "answered pipedrive with error",
+            "status": 429,
+            "response": {
+                "success": False,
+                "data": {"message": "throttled", "code": "RATE_LIMIT_EXCEEDED"},
+            },
+        }
+    elif kind == 5:  # bare HTTP failure from a vendor host
+        base |= {"msg": "upstream unavailable", "url": VENDOR_OK[1], "status": 503}
+    else:  # logfmt in the message
+        base |= {
+            "msg": 'vendor call failed vendor=8x8 status=403 code=1201 message="Access forbidden"'
+        }
+    return base
+
+
+def generate(path: Path, records: int, error_share: float, seed: int = 7) -> int:
+    rng = random.Random(seed)
+    size = 0
+    with path.open("wb") as out:
+        for i in range(records):
+            ts = f"2024-05-01T12:{(i // 60000) % 60:02d}:{(i // 1000) % 60:02d}.{i % 1000:03d}Z"
+            make = error_record if rng.random() < error_share else normal_record
+            line = orjson.dumps(make(rng, ts)) + b"\n"
+            size += len(line)
+            out.write(line)
+    return size
+
+
+# -- what is measured ----------------------------------------------------------------------
+
+
+def bare_orjson(path: Path) -> int:
+    loads = orjson.loads
+    count = 0
+    with path.open("rb") as stream:
+        for line in stream:
+            loads(line)
+            count += 1
+    return count
+
+
+NAIVE_PATTERNS = {
+    "dynamics365": re.compile(r'"errorCode":\s*"?(300\d\d)'),
+    "salesforce": re.compile(r'"errorCode\\?":\s*\\?"?(1\d{4}|2\d{4})'),
+    "pipedrive": re.compile(r'"code":\s*"([A-Z_]+)"'),
+    "8x8": re.compile(r'"code":\s*([123]\d{3})\b'),
+    "webex": re.compile(r'"code":\s*"(7\d{3}|9\d{3})"'),
+}
+
+
+def naive(path: Path) -> int:
+    count = 0
+    patterns = tuple(NAIVE_PATTERNS.items())
+    with path.open("rb") as stream:
+        for line in stream:
+            json.loads(line)
+            text = line.decode("utf-8", "replace")
+            for _vendor, pattern in patterns:
+                pattern.search(text)
+            count += 1
+    return count
+
+
+_EXTRACTOR: Extractor | None = None
+
+
+def start_up() -> Extractor:
+    """What `vendor-errors scan` does once before reading: load the catalog, compile patterns."""
+    return Extractor(catalog.load())
+
+
+def scan(path: Path) -> int:
+    """The loop of `vendor-errors scan --format jsonl` (processor/commands/scan.py), events
+    serialised and written to /dev/null; start-up is measured apart (see start_up)."""
+    summary = Summary()
+    with path.open("rb") as stream, open(os.devnull, "wb") as null:
+        _scan(stream, str(path), _EXTRACTOR, summary, null.write, None)  # type: ignore[arg-type]
+    return summary.records
+
+
+def best_of(repeat: int, run: Callable[[Path], int], path: Path) -> float:
+    best = float("inf")
+    for _ in range(repeat):
+        started = time.perf_counter()
+        run(path)
+        best = min(best, time.perf_counter() - started)
+    return best
+
+
+def count_events(path: Path) -> int:
+    events = path.with_suffix(".events")
+    with events.open("w") as out, contextlib.redirect_stdout(out):
+        cli_main(["scan", str(path), "--format", "jsonl"])
+    return events.read_bytes().count(b"\n")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--records", type=int, default=300_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--profile", action="store_true")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        mixed, errors = Path(tmp, "mixed.jsonl"), Path(tmp, "errors.jsonl")
+        size = generate(mixed, args.records, 0.05)
+        error_records = max(args.records // 5, 1000)
+        generate(errors, error_records, 1.0, seed=11)
+        print(
+            f"mixed file: {args.records:,} records, {size / args.records:.0f} bytes/record, "
+            f"5% vendor errors -> {count_events(mixed):,} events"
+        )
+        global _EXTRACTOR
+        _EXTRACTOR = start_up()
+        empty = Path(tmp, "empty.log")
+        empty.write_bytes(b"")
+        started = time.perf_counter()
+        subprocess.run(
+            [sys.executable, "-m", "processor.cli", "scan", "--format", "jsonl", str(empty)],
+            cwd=Path(__file__).resolve().parents[1],
+            check=True,
+        )
+        print(
+            f"start-up of the command (process, imports, catalog, patterns): "
+            f"{time.perf_counter() - started:.2f} s, once per run; not in the figures below"
+        )
+        n = args.records
+        floor = best_of(args.repeat, bare_orjson, mixed)
+        naive_time = best_of(args.repeat, naive, mixed)
+        scan_time = best_of(args.repeat, scan, mixed)
+        errors_time = best_of(args.repeat, scan, errors)
+        rate = n / scan_time
+        print(f"{'bare orjson.loads loop':<34}{n / floor:>12,.0f} records/s")
+        print(f"{'naive json.loads + regex/vendor':<34}{n / naive_time:>12,.0f} records/s")
+        print(f"{'vendor-errors scan (5% errors)':<34}{rate:>12,.0f} records/s")
+        per_record, per_line = scan_time / n * 1e6, floor / n * 1e6
+        print(f"{'  per record':<34}{per_record:>12.2f} us (bare loop {per_line:.2f} us)")
+        all_errors = error_records / errors_time
+        print(f"{'vendor-errors scan (all errors)':<34}{all_errors:>12,.0f} records/s")
+        print(f"scan / bare orjson loop: {floor / scan_time:.2f}x")
+        print(f"scan / naive baseline:   {naive_time / scan_time:.2f}x")
+        if args.profile:
+            profiler = cProfile.Profile()
+            profiler.runcall(scan, mixed)
+            print("\nprofile of the 5% file (top 15 by own time):")
+            stats = pstats.Stats(profiler, stream=sys.stdout)
+            stats.sort_stats("tottime").print_stats(15)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,272 @@
+"""One record in, one Result out: decode, envelope, recognise, attribute, enrich.
+
+The data flows one way: bytes -> prefilter (parsers.prefilter) -> triage of JSON records
+(parsers.triage) -> Envelope (parsers.envelope) -> candidate bodies read by the vendor
+recognisers (parsers.vendors) -> vendor chosen (parsers.attribution) -> catalog entry -> the
+contract's event. `Extractor.catalog` may be replaced at any time by
+another Catalog (an overlay reload swaps the reference); each record reads it once.
+
+Undecodable records (outcome "undecodable", `reason` says why) are those that are not text:
+- "record too large": more than `max_record_bytes` bytes (characters for `str` input);
+- "invalid utf-8": more than 10% of the characters are invalid UTF-8 sequences (a few bad
+  bytes in a text line are replaced and the line is analysed);
+- "binary data": more than 10% control characters (NUL, ...; tab, newlines and the ESC of
+  colour codes are text).
+Anything else is text: a plain line with no vendor error is "no_error".
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+
+from catalog import Catalog
+from parsers import triage
+from parsers.attribution import CodeIndex, attribute, attribute_record
+from parsers.envelope import Envelope, from_json, from_text
+from parsers.fields import is_success_code
+from parsers.grok import Layouts
+from parsers.prefilter import CODE_MEMBER, NOTHING, may_hold_vendor_error
+from parsers.result import Finding, Result
+from parsers.times import record_time, rfc3339
+from parsers.urls import sanitize_url, url_host
+from parsers.vendors import RECOGNISERS, webex
+from parsers.vendors.base import Candidate, Reading, code_of, message_of
+
+log = logging.getLogger(__name__)
+
+# Bytes that are not text: C0 controls except tab, LF, VT, FF, CR and ESC.
+_CONTROL_BYTES = bytes(b for b in range(32) if b not in (9, 10, 11, 12, 13, 27)) + b"\x7f"
+_loads = orjson.loads
+_JSONDecodeError = orjson.JSONDecodeError
+
+
+class Extractor:
+    """Finds vendor errors in log records and turns each into the contract's event."""
+
+    def __init__(
+        self,
+        catalog: Catalog,
+        *,
+        patterns: Sequence[str] = (),
+        include_status: bool = False,
+        max_record_bytes: int = 1 << 20,
+    ) -> None:
+        self.catalog = catalog
+        self.include_status = include_status
+        self.max_record_bytes = max_record_bytes
+        self._layouts = Layouts.default(patterns)  # raises GrokError for a bad pattern
+        self._index: tuple[Catalog, CodeIndex] | None = None
+
+    # -- the hot path --------------------------------------------------------------------
+
+    def extract(self, raw: bytes | str, source: dict[str, Any]) -> Result:
+        catalog = self.catalog  # once per record: a reload may swap it meanwhile
+        try:
+            return self._extract(raw, source, catalog)
+        except Exception as exc:  # a parser bug must cost one record, never the stream
+            log.exception("parser failed on a record from %s", source)
+            return Result("undecodable", reason=f"parser error: {type(exc).__name__}")
+
+    def _extract(self, raw: bytes | str, source: dict[str, Any], catalog: Catalog) -> Result:
+        cls = raw.__class__
+        if cls is not bytes and cls is not str:
+            raw = bytes(raw)  # bytearray, memoryview
+            cls = bytes
+        if len(raw) > self.max_record_bytes:
+            return Result("undecodable", reason="record too large")
+        # Is it text? Cheap for the usual ASCII record: only a NUL byte calls for a count.
+        text: str | None = None
+        if cls is bytes:
+            if not raw.isascii():
+                text, reason = _decode(raw)  # type: ignore[arg-type]
+                if text is None:
+                    return Result("undecodable", reason=reason)
+            elif b"\x00" in raw:  # type: ignore[operator]
+                reason = _binary_reason(raw)  # type: ignore[arg-type]
+                if reason is not None:
+                    return Result("undecodable", reason=reason)
+        else:
+            text = raw  # type: ignore[assignment]
+            if not raw.isascii() or "\x00" in raw:  # type: ignore[operator]
+                reason = _binary_reason(text.encode("utf-8", "surrogatepass"))  # type: ignore[union-attr]
+                if reason is not None:
+                    return Result("undecodable", reason=reason)
+        seen = may_hold_vendor_error(raw)
+        if seen == NOTHING:
+            return Result("no_error")
+        start = raw[:1]
+        if start.isspace():
+            start = raw.lstrip()[:1]
+        if start in (b"{", "{", b"[", "["):
+            try:
+                obj = _loads(raw)
+            except _JSONDecodeError:
+                obj = None  # truncated or not JSON after all: read it as text
+            if obj.__class__ is dict or obj.__class__ is list:
+                # With a code member spelled out the full analysis is due anyway.
+                if seen != CODE_MEMBER and not triage.json_needs_look(obj):
+                    return Result("no_error")
+                return self._result(from_json(obj), source, catalog)
+        if text is None:
+            text = raw.decode("ascii")  # type: ignore[union-attr]
+            reason = _binary_reason(raw)  # type: ignore[arg-type]
+            if reason is not None:
+                return Result("undecodable", reason=reason)
+        return self._result(from_text(text, self._layouts), source, catalog)
+
+    # -- findings ------------------------------------------------------------------------
+
+    def _code_index(self, catalog: Catalog) -> CodeIndex:
+        cached = self._index
+        if cached is None or cached[0] is not catalog:
+            cached = (catalog, CodeIndex.build(catalog))
+            self._index = cached
+        return cached[1]
+
+    def _result(self, env: Envelope, source: dict[str, Any], catalog: Catalog) -> Result:
+        index = self._code_index(catalog)
+        findings: list[Finding] = []
+        seen: dict[tuple[Any, ...], int] = {}
+        vendors_seen: set[str] = set()
+        when: tuple[str, int | None] | None = None
+        for candidate in env.candidates:
+            vendor, reading = _read(env, candidate, index)
+            if vendor is None or reading is None:
+                continue
+            vendors_seen.add(vendor)
+            when = when or _record_time(env)
+            finding = self._finding(env, vendor, reading, catalog, source, when)
+            if finding is None:
+                continue
+            event = finding.event
+            key = (vendor, event["code"], event["channel"], event["message"])
+            group = seen.setdefault(key, candidate.group)
+            if group != candidate.group:
+                continue  # the same body read twice (a field and its copy in the message)
+            findings.append(finding)
+        if (
+            env.status is not None
+            and env.status >= 400
+            # A failed call with no body of its own: only for a vendor no body was read for.
+            and not (
+                vendors_seen
+                and vendors_seen.issuperset(env.explicit_vendors)
+                and vendors_seen.issuperset(env.host_vendors)
+                and vendors_seen.issuperset(env.header_vendors)
+            )
+        ):
+            vendor = attribute_record(env)
+            if vendor is not None and vendor not in vendors_seen:
+                reading = Reading(code=None, http_status=env.status)
+                when = when or _record_time(env)
+                finding = self._finding(env, vendor, reading, catalog, source, when)
+                if finding is not None:
+                    findings.append(finding)
+        for finding in findings:
+            if finding.event["category"] != "status":
+                return Result("error_found", findings)
+        return Result("no_error", findings)
+
+    def _finding(
+        self,
+        env: Envelope,
+        vendor: str,
+        reading: Reading,
+        catalog: Catalog,
+        source: dict[str, Any],
+        when: tuple[str, int | None],
+    ) -> Finding | None:
+        code = reading.code
+        status = reading.http_status or env.status
+        if code is None:
+            if status is None or status < 400:
+                return None
+            code = f"http_{status}"
+        elif is_success_code(code):
+            return None
+        channel = (
+            webex.channel_for(reading.channel or env.channel, code) if vendor == "webex" else None
+        )
+        entry = catalog.lookup(vendor, code, channel, status, reading.message)
+        if not entry.known:
+            if code.isdigit() and len(code) == 3 and 400 <= int(code) <= 599:
+                # A vendor echoing the HTTP status as its code: report the status.
+                status = status or int(code)
+                code = f"http_{code}"
+                entry = catalog.lookup(vendor, code, channel, status, reading.message)
+            failed = status is not None and status >= 400
+            if not (reading.error_hint or failed or env.is_error_level):
+                return None  # an unknown code with no sign of failure is not evidence
+        if not entry.is_error and not self.include_status:
+            return None
+        url = env.url_for(vendor)
+        clean_url = sanitize_url(url) if url else None
+        event = {
+            "vendor": vendor,
+            "code": entry.code if entry.known else code,
+            "channel": channel,
+            "http_status": status,
+            "message": reading.message or entry.message,
+            "category": entry.category,
+            "severity": entry.severity,
+            "transient": entry.transient,
+            "known": entry.known,
+            "timestamp": when[0],
+            "trace_id": env.trace_id,
+            "span_id": env.span_id,
+            "correlation_id": reading.correlation_id or env.correlation_id,
+            "source": source,
+        }
+        return Finding(
+            event=event,
+            url=clean_url,
+            server_address=url_host(clean_url) if clean_url else None,
+            http_method=env.method,
+            time_unix_nano=when[1],
+            trace_flags=env.trace_flags,
+        )
+
+
+def _read(
+    env: Envelope, candidate: Candidate, index: CodeIndex
+) -> tuple[str | None, Reading | None]:
+    def shapes() -> list[str]:
+        return [vendor for vendor, module in RECOGNISERS.items() if module.shape(candidate)]
+
+    body = candidate.body
+    vendor = attribute(env, shapes, code_of(body), message_of(body), index)
+    if vendor is None:
+        return None, None
+    return vendor, RECOGNISERS[vendor].read(candidate)
+
+
+def _record_time(env: Envelope) -> tuple[str, int | None]:
+    for value in env.timestamps:
+        parsed = record_time(value)
+        if parsed is not None:
+            return parsed
+    return rfc3339(datetime.now(UTC)), None
+
+
+def _binary_reason(data: bytes) -> str | None:
+    if not data:
+        return None
+    controls = len(data) - len(data.translate(None, _CONTROL_BYTES))
+    return "binary data" if controls * 10 > len(data) else None
+
+
+def _decode(raw: bytes) -> tuple[str | None, str | None]:
+    """Text from non-ASCII bytes, or why they are not text."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        text = raw.decode("utf-8", "replace")
+        if text.count("\ufffd") * 10 > len(text):
+            return None, "invalid utf-8"
+    reason = _binary_reason(raw)
+    return (None, reason) if reason is not None else (text, None)

@@ -1,0 +1,150 @@
+"""A small grok-style language for text log layouts, compiled once to a single `re` pattern.
+
+    %{TIMESTAMP_ISO8601:timestamp} %{LOGLEVEL:level} [%{LOGGER:logger}] %{GREEDYDATA:message}
+
+Literal text matches itself (it is escaped, never a regex); a run of spaces or tabs matches one
+or more; `%{NAME}` matches the base pattern NAME of `patterns/base.grok` and `%{NAME:field}`
+also captures it as `field`. Patterns are parsed with pyparsing when the parser is built, never
+per record; every layout becomes one alternative of one compiled regex, tried on the first line
+of a record (at most `MAX_LINE_CHARS`, which bounds the cost of a pathological line).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyparsing as pp
+
+PATTERN_DIR = Path(__file__).parent / "patterns"
+MAX_LINE_CHARS = 4096
+
+
+class GrokError(ValueError):
+    """A pattern that does not parse or names an unknown base pattern."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Macro:
+    name: str
+    field: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class _Literal:
+    text: str
+
+
+_SPACE_TOKEN = object()
+
+
+def _grammar() -> pp.ParserElement:
+    name = pp.Word(pp.srange("[A-Z0-9_]"))
+    field = pp.Word(pp.alphanums + "_.@-")
+    macro = (
+        pp.Suppress("%{") + name + pp.Optional(pp.Suppress(":") + field, default=None) + "}"
+    ).set_parse_action(lambda t: _Macro(t[0], t[1]))
+    space = pp.Regex(r"[ \t]+").set_parse_action(lambda: _SPACE_TOKEN)
+    literal = pp.Regex(r"(?:[^%\s]|%(?!\{))+").set_parse_action(lambda t: _Literal(t[0]))
+    grammar = pp.ZeroOrMore(macro | space | literal) + pp.StringEnd()
+    grammar.leave_whitespace()
+    return grammar
+
+
+_GRAMMAR = _grammar()
+
+
+def read_definitions(path: Path) -> dict[str, str]:
+    """`NAME body` lines of a .grok file; `#` starts a comment line."""
+    definitions: dict[str, str] = {}
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        name, _, body = line.partition(" ")
+        if not re.fullmatch(r"[A-Z0-9_]+", name) or not body.strip():
+            raise GrokError(f"{path}:{number}: expected 'NAME pattern', got {line!r}")
+        definitions[name] = body.strip()
+    return definitions
+
+
+BASE = read_definitions(PATTERN_DIR / "base.grok")
+LAYOUTS = read_definitions(PATTERN_DIR / "layouts.grok")
+
+
+def _translate(pattern: str, base: dict[str, str], groups: list[str], prefix: str) -> str:
+    try:
+        tokens = _GRAMMAR.parse_string(pattern, parse_all=True)
+    except pp.ParseException as exc:
+        raise GrokError(f"pattern {pattern!r}: cannot parse at column {exc.col}") from None
+    parts: list[str] = []
+    for token in tokens:
+        if token is _SPACE_TOKEN:
+            parts.append(r"[ \t]+")
+        elif isinstance(token, _Literal):
+            parts.append(re.escape(token.text))
+        else:
+            body = base.get(token.name)
+            if body is None:
+                raise GrokError(f"pattern {pattern!r}: unknown base pattern %{{{token.name}}}")
+            if token.field is None:
+                parts.append(f"(?:{body})")
+            else:
+                group = f"{prefix}{len(groups)}"
+                groups.append(token.field)
+                parts.append(f"(?P<{group}>{body})")
+    return "".join(parts)
+
+
+@dataclass(frozen=True, slots=True)
+class LayoutMatch:
+    layout: str
+    fields: dict[str, str]
+    message_start: int  # where the message starts: the `message` field, else the match's end
+
+
+class Layouts:
+    """Named grok layouts compiled into one anchored alternation."""
+
+    def __init__(self, layouts: Iterable[tuple[str, str]], base: dict[str, str] = BASE) -> None:
+        alternatives: list[str] = []
+        self._names: list[str] = []
+        self._fields: list[list[tuple[str, str]]] = []
+        for index, (name, pattern) in enumerate(layouts):
+            groups: list[str] = []
+            prefix = f"g{index}_"
+            body = _translate(pattern, base, groups, prefix)
+            alternatives.append(f"(?:{body})(?P<l{index}>)")
+            self._names.append(name)
+            self._fields.append([(f"{prefix}{i}", field) for i, field in enumerate(groups)])
+        try:
+            self._regex = re.compile("|".join(alternatives)) if alternatives else None
+        except re.error as exc:  # a base pattern with a broken regex
+            raise GrokError(f"layouts do not compile: {exc}") from None
+
+    @classmethod
+    def default(cls, extra: Sequence[str] = ()) -> Layouts:
+        """Users' patterns (tried first, named `custom_<n>`), then the shipped layouts."""
+        custom = [(f"custom_{n}", pattern) for n, pattern in enumerate(extra, 1)]
+        return cls([*custom, *LAYOUTS.items()])
+
+    def match(self, line: str) -> LayoutMatch | None:
+        if self._regex is None:
+            return None
+        found = self._regex.match(line, 0, MAX_LINE_CHARS)
+        if found is None:
+            return None
+        groups = found.groupdict()
+        for index, name in enumerate(self._names):
+            if groups[f"l{index}"] is not None:
+                fields: dict[str, str] = {}
+                message_start = found.end()
+                for group, field in self._fields[index]:
+                    if groups[group] is not None:
+                        fields.setdefault(field, groups[group])
+                        if field == "message":
+                            message_start = found.start(group)
+                return LayoutMatch(name, fields, message_start)
+        return None  # pragma: no cover - one alternative always matched

@@ -1,0 +1,212 @@
+"""Lines of a log file grouped into records: one per log event, however many lines it spans.
+
+A record starts at a line that does not continue the previous one. A line continues the
+record when it is indented (stack frames, pretty-printed JSON), starts with a closing `}` or
+`]`, with `Caused by:`, `Traceback`, `During handling`, `... N more`, or is an exception line
+(`java.lang.IllegalStateException: ...`, `ValueError: ...`), or opens a JSON body right after
+a line ending in `:` ("8x8 returned HTTP 422:" then `{`); and every line continues it while a
+JSON body opened on an earlier line (a line ending in `{` or `[`) is still open - unless the
+line can only start a record (a timestamp, a logfmt key, a whole JSON object): then the body
+was truncated and the new line starts the next record.
+
+Memory is bounded: a record stops growing at `max_record_bytes` (the rest of its lines are
+dropped, the record is passed on over-long so the extractor reports it as too large), and a
+single line longer than that is cut, its remainder skipped.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import BinaryIO
+
+CHUNK_BYTES = 1 << 20
+MAX_RECORD_LINES = 5_000
+
+_CONTINUATION_PREFIXES = (
+    b"Caused by:",
+    b"Traceback (most recent call last)",
+    b"During handling of the above exception",
+    b"The above exception was the direct cause",
+    b"... ",
+    b"}",
+    b"]",
+)
+# `java.lang.IllegalStateException: ...`, `requests.exceptions.HTTPError: 503 ...`,
+# `ValueError: ...` - a class name ending in Error/Exception/Fault, then `:` or the line's end.
+# Possessive repeats keep a long dotted line from backtracking; only its head is looked at.
+_EXCEPTION_LINE = re.compile(
+    rb"(?:[A-Za-z_$][\w$]*+\.)*+[A-Za-z_$][\w$]*(?:Error|Exception|Fault)(?::|$)"
+)
+_EXCEPTION_HEAD = 512
+
+
+# Lines that can only start a record, even inside a body left open by a truncated record: a
+# date or time, a syslog priority, a logfmt key, or a whole one-line JSON object.
+_RECORD_START = re.compile(
+    rb"\d{4}[-/]\d{2}[-/]\d{2}[T ]|\d{2}:\d{2}:\d{2}|<\d{1,3}>|[A-Za-z_][\w.]*="
+)
+
+
+def _starts_record(line: bytes) -> bool:
+    if line[:2] == b'{"' or line[:3] == b'[{"':
+        return line.rstrip()[-1:] in (b"}", b"]")
+    return _RECORD_START.match(line) is not None
+
+
+@dataclass(slots=True)
+class Batch:
+    """Consecutive one-line JSON records (`{...}` each), as read: the scanner's fast path."""
+
+    first_line: int  # 1-based number of lines[0]
+    lines: list[bytes]
+    block: bytes  # b"\n".join(lines), for searching all of them at once
+
+
+def _opens(line: bytes) -> int:
+    """How many JSON brackets the line leaves open (approximate: brackets in strings count)."""
+    return line.count(b"{") + line.count(b"[") - line.count(b"}") - line.count(b"]")
+
+
+def _blocks(stream: BinaryIO, limit: int) -> Iterator[tuple[bytes, list[bytes]]]:
+    """Blocks of whole lines, with their lines; a line over `limit` bytes is cut to limit + 1."""
+    pending = b""
+    skipping = False  # inside an over-long line whose cut head was already passed on
+    while True:
+        chunk = stream.read(CHUNK_BYTES)
+        if not chunk:
+            break
+        if skipping:
+            newline = chunk.find(b"\n")
+            if newline < 0:
+                continue
+            chunk = chunk[newline + 1 :]
+            skipping = False
+        data = pending + chunk if pending else chunk
+        cut = data.rfind(b"\n")
+        if cut < 0:
+            pending = data
+        else:
+            block, pending = data[:cut], data[cut + 1 :]
+            yield block, block.split(b"\n")
+        if len(pending) > limit:
+            head = pending[: limit + 1]  # one byte over: the extractor calls it too large
+            yield head, [head]
+            pending = b""
+            skipping = True
+    if pending and not skipping:
+        yield pending, [pending]
+
+
+def _one_json_object_per_line(block: bytes, count: int) -> bool:
+    """Every line of the block starts with `{` and ends with `}` (no blank lines, no CR)."""
+    return (
+        block[:1] == b"{"
+        and block[-1:] == b"}"
+        and block.count(b"}\n{") == count - 1  # every newline sits between `}` and `{`
+        and b"\r" not in block
+    )
+
+
+class _Grouper:
+    """The line-by-line grouping of the module's docstring."""
+
+    __slots__ = ("depth", "first_line", "limit", "parts", "size")
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.parts: list[bytes] = []
+        self.size = 0
+        self.first_line = 0
+        self.depth = 0  # JSON brackets opened by the record and not yet closed
+
+    @property
+    def idle(self) -> bool:
+        """A following `{...}` line cannot continue the pending record."""
+        parts = self.parts
+        return not parts or (self.depth == 0 and parts[-1][-1:] != b":")
+
+    def flush(self) -> tuple[int, bytes] | None:
+        parts = self.parts
+        if not parts:
+            return None
+        self.parts = []
+        return self.first_line, parts[0] if len(parts) == 1 else b"\n".join(parts)
+
+    def feed(self, number: int, line: bytes) -> tuple[int, bytes] | None:
+        """Take the next line; return the record it completes, if it starts a new one."""
+        if line[-1:] == b"\r":
+            line = line[:-1]
+        parts = self.parts
+        done = None
+        if parts:
+            depth = self.depth
+            if depth > 0 and (_starts_record(line) or len(parts) >= MAX_RECORD_LINES):
+                depth = 0  # the open body was truncated: this line is the next record
+            if depth > 0 or _continues(line) or (parts[-1][-1:] == b":" and line[:1] in b"{["):
+                if self.size <= self.limit and len(parts) < MAX_RECORD_LINES:
+                    parts.append(line)
+                    self.size += len(line) + 1
+                if depth > 0 or line[-1:] in (b"{", b"[") or line[:1] in (b"{", b"["):
+                    depth = max(0, depth + _opens(line))
+                self.depth = depth
+                return None
+            done = self.flush()
+        if not line.strip():
+            self.depth = 0
+            return done  # blank lines separate records and are none themselves
+        self.parts = [line]
+        self.size = len(line)
+        self.first_line = number
+        last = line[-1:]
+        depth = 0 if last == b"}" and line[:1] == b"{" else max(0, _opens(line))
+        if depth and last not in (b"{", b"[", b",", b":") and line[:1] not in (b"{", b"["):
+            depth = 0  # brackets inside a text line's message, not an open body
+        self.depth = depth
+        return done
+
+
+def iter_batches(
+    stream: BinaryIO, max_record_bytes: int = 1 << 20
+) -> Iterator[tuple[int, bytes] | Batch]:
+    """Records of `stream` as (first line, bytes); runs of one-line JSON records as a Batch."""
+    grouper = _Grouper(max_record_bytes)
+    number = 0
+    for block, lines in _blocks(stream, max_record_bytes):
+        if grouper.idle and _one_json_object_per_line(block, len(lines)):
+            done = grouper.flush()
+            if done is not None:
+                yield done
+            yield Batch(number + 1, lines, block)
+            number += len(lines)
+            continue
+        feed = grouper.feed
+        for line in lines:
+            number += 1
+            done = feed(number, line)
+            if done is not None:
+                yield done
+    done = grouper.flush()
+    if done is not None:
+        yield done
+
+
+def iter_records(stream: BinaryIO, max_record_bytes: int = 1 << 20) -> Iterator[tuple[int, bytes]]:
+    """Every record of `stream` as (1-based number of its first line, bytes)."""
+    for item in iter_batches(stream, max_record_bytes):
+        if item.__class__ is Batch:
+            yield from enumerate(item.lines, item.first_line)  # type: ignore[union-attr]
+        else:
+            yield item  # type: ignore[misc]
+
+
+def _continues(line: bytes) -> bool:
+    first = line[:1]
+    if first == b" " or first == b"\t":
+        return bool(line.strip())
+    if not first:
+        return False
+    if line.startswith(_CONTINUATION_PREFIXES):
+        return True
+    return first.isalpha() and _EXCEPTION_LINE.match(line, 0, _EXCEPTION_HEAD) is not None

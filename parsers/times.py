@@ -1,0 +1,95 @@
+"""Times of log records: many spellings in, one out (RFC 3339, UTC, milliseconds, `Z`)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+# Plausible log times: 2000-01-01 .. 2100-01-01, in seconds.
+_MIN_SECONDS, _MAX_SECONDS = 946_684_800, 4_102_444_800
+
+
+def _from_number(number: float) -> tuple[datetime, int] | None:
+    for scale in (1, 1_000, 1_000_000, 1_000_000_000):
+        seconds = number / scale
+        if _MIN_SECONDS <= seconds < _MAX_SECONDS:
+            # Microsecond precision: a float of seconds holds no more.
+            nanos = round(number * 1_000_000_000 // scale / 1_000) * 1_000
+            return datetime.fromtimestamp(seconds, UTC), nanos
+    return None
+
+
+def parse_time(value: object) -> tuple[datetime, int] | None:
+    """A log time as (aware UTC datetime, Unix nanoseconds); None when it is not one.
+
+    ISO 8601 / RFC 3339 (with `T` or a space, `,` or `.` fractions, `Z` or offsets), Unix
+    epochs in s/ms/us/ns (numbers or digit strings), and the nginx/Apache `10/Oct/2024:13:55:36
+    +0000` form. Times without an offset are taken as UTC.
+    """
+    cls = value.__class__
+    if cls is int or cls is float:
+        return _from_number(value)  # type: ignore[arg-type]
+    if cls is not str:
+        return None
+    text = value.strip()  # type: ignore[union-attr]
+    if not 6 <= len(text) <= 40:
+        return None
+    if text[0].isdigit() and text.replace(".", "", 1).isdigit():
+        return _from_number(float(text) if "." in text else int(text))
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        moment = _strptime(text)
+        if moment is None:
+            return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    if not _MIN_SECONDS <= moment.timestamp() < _MAX_SECONDS:
+        return None
+    delta = moment - _EPOCH
+    nanos = (delta.days * 86_400 + delta.seconds) * 1_000_000_000 + delta.microseconds * 1_000
+    return moment.astimezone(UTC), nanos
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+# Layouts fromisoformat does not read: nginx/Apache access logs, nginx error logs and Go's log.
+_FORMATS = ("%d/%b/%Y:%H:%M:%S %z", "%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M:%S.%f")
+
+
+def _strptime(text: str) -> datetime | None:
+    for layout in _FORMATS:
+        try:
+            return datetime.strptime(text, layout)
+        except ValueError:
+            continue
+    return None
+
+
+def record_time(value: object) -> tuple[str, int] | None:
+    """The event's `timestamp` (see rfc3339) and Unix nanoseconds of a log time, else None."""
+    if (
+        value.__class__ is str
+        and len(value) == 24  # type: ignore[arg-type]
+        and value[23] == "Z"  # type: ignore[index]
+        and value[19] == "."  # type: ignore[index]
+        and value[10] == "T"  # type: ignore[index]
+    ):
+        # Already "2024-05-01T12:00:00.123Z", the spelling events use: keep it, find the nanos.
+        try:
+            moment = datetime.fromisoformat(value)  # type: ignore[arg-type]
+        except ValueError:
+            return None
+        if not _MIN_SECONDS <= moment.timestamp() < _MAX_SECONDS:
+            return None
+        delta = moment - _EPOCH
+        seconds = delta.days * 86_400 + delta.seconds
+        return value, seconds * 1_000_000_000 + delta.microseconds * 1_000  # type: ignore[return-value]
+    parsed = parse_time(value)
+    if parsed is None:
+        return None
+    return rfc3339(parsed[0]), parsed[1]
+
+
+def rfc3339(moment: datetime) -> str:
+    """UTC, millisecond precision, `Z`: one sortable spelling for every event."""
+    text = moment.astimezone(UTC).isoformat(timespec="milliseconds")
+    return text[:-6] + "Z"  # "+00:00"

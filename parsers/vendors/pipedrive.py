@@ -1,0 +1,39 @@
+"""Pipedrive messaging app extension.
+
+The app's manifest endpoints answer `{"success": false, "data": {"message": ..., "code":
+"RATE_LIMIT_EXCEEDED", "retry_by": ...}}`; Pipedrive's own REST API answers `{"success": false,
+"error": ..., "errorCode": 401}` where the number is the HTTP status.
+"""
+
+from __future__ import annotations
+
+from parsers.vendors.base import Candidate, Reading, code_of, is_false, message_of, status_of
+
+VENDOR = "pipedrive"
+HOST_SUFFIXES = ("pipedrive.com",)
+KEYWORDS = ("pipedrive",)
+
+
+def shape(candidate: Candidate) -> bool:
+    if candidate.parent_key != "data":
+        return False
+    if not is_false((candidate.parent or {}).get("success")):
+        return False
+    code = code_of(candidate.body)
+    return code is not None and not code.isdigit()
+
+
+def read(candidate: Candidate) -> Reading:
+    body, parent = candidate.body, candidate.parent or {}
+    code = code_of(body)
+    status = status_of(body) or status_of(parent)
+    if code is not None and code.isdigit() and len(code) == 3 and 400 <= int(code) <= 599:
+        # REST API errors put the HTTP status in errorCode: that is no vendor code.
+        status = status or int(code)
+        code = f"http_{code}"
+    return Reading(
+        code=code,
+        message=message_of(body, ("message", "error", "errorinfo", "description")),
+        http_status=status,
+        error_hint=is_false(parent.get("success")) or is_false(body.get("success")),
+    )

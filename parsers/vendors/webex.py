@@ -1,0 +1,66 @@
+"""Webex Connect (formerly IMIconnect) channel status codes.
+
+Synchronous API answers `{"code": "7001", "description": "Authentication failed"}` (possibly
+under `response`, possibly an array); delivery reports (outbound webhooks) nest
+`deliveryInfo: {"code", "Description", "deliveryChannel", "deliveryStatus", "timeStamp"}` next to
+`transid`. Codes are per channel, so the channel is read from the body or the record.
+"""
+
+from __future__ import annotations
+
+from parsers.vendors.base import (
+    Candidate,
+    Reading,
+    channel_of,
+    code_of,
+    generic_error_hint,
+    message_of,
+    text,
+)
+
+VENDOR = "webex"
+HOST_SUFFIXES = ("webexconnect.io", "imiconnect.io", "imiconnect.eu", "webexconnect.eu")
+KEYWORDS = ("webex", "imiconnect")
+
+_FAILED = frozenset({"failed", "un-delivered", "undelivered", "rejected", "expired", "error"})
+
+
+def shape(candidate: Candidate) -> bool:
+    body = candidate.body
+    if (
+        "deliverychannel" in body
+        or "deliverystatus" in body
+        or candidate.parent_key == "deliveryinfo"
+    ):
+        return True
+    code = code_of(body)
+    return (
+        "description" in body
+        and "message" not in body
+        and code is not None
+        and code.isdigit()
+        and len(code) >= 4
+    )
+
+
+def channel_for(channel: str | None, code: str) -> str | None:
+    """Call outcomes (codes 1000-3999) of the voice channel are its logbook table."""
+    if channel == "voice" and code.isdigit() and 1000 <= int(code) <= 3999:
+        return "voice_logbook"
+    return channel
+
+
+def read(candidate: Candidate) -> Reading:
+    body = candidate.body
+    status = text(body.get("deliverystatus"))
+    transid = text(body.get("transid"))
+    if transid is None:
+        transid = text((candidate.parent or {}).get("transid"))
+    return Reading(
+        code=code_of(body),
+        message=message_of(body, ("description", "message", "additionalinfo", "detail")),
+        channel=channel_of(candidate),
+        correlation_id=transid,
+        error_hint=(status is not None and status.lower() in _FAILED)
+        or generic_error_hint(candidate),
+    )

@@ -1,0 +1,87 @@
+"""The fixture corpus: realistic records of every vendor, envelope form and look-alike, each
+with the events it must give (vendor, code, channel, transient, http_status), nothing more."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from parsers.extract import Extractor
+from parsers.records import iter_records
+
+CORPUS_DIR = Path(__file__).parent / "corpus"
+VENDORS = ("dynamics365", "salesforce", "pipedrive", "8x8", "webex")
+
+
+def _load() -> list[dict[str, Any]]:
+    cases: list[dict[str, Any]] = []
+    for path in sorted(CORPUS_DIR.glob("*.yaml")):
+        cases.extend(yaml.safe_load(path.read_text(encoding="utf-8")))
+    return cases
+
+
+CASES = _load()
+
+
+def _key(event: dict[str, Any]) -> list[Any]:
+    return [
+        event["vendor"],
+        event["code"],
+        event["channel"],
+        event["transient"],
+        event["http_status"],
+    ]
+
+
+def test_corpus_is_large_and_covers_every_vendor() -> None:
+    assert len(CASES) >= 150
+    ids = [case["id"] for case in CASES]
+    assert len(ids) == len(set(ids)), "duplicate ids"
+    expected_vendors = {row[0] for case in CASES for row in case["expect"]}
+    assert expected_vendors == set(VENDORS)
+    assert sum(1 for case in CASES if not case["expect"]) >= 30  # look-alikes
+
+
+@pytest.mark.parametrize("case", CASES, ids=[case["id"] for case in CASES])
+def test_record_gives_exactly_the_expected_events(
+    case: dict[str, Any], extractor: Extractor
+) -> None:
+    source = {"file": "corpus.log", "line": 7}
+    result = extractor.extract(case["record"].encode("utf-8"), source)
+    assert [_key(f.event) for f in result.findings] == case["expect"]
+    assert result.outcome == ("error_found" if case["expect"] else "no_error")
+    fields = case.get("fields") or {}
+    per_event = fields if isinstance(fields, list) else [fields] * bool(fields)
+    for finding, wanted in zip(result.findings, per_event, strict=False):
+        for name, value in wanted.items():
+            assert finding.event[name] == value, name
+    for finding in result.findings:
+        assert finding.event["source"] is source
+    if "url" in case:
+        assert result.findings[0].url == case["url"]
+
+
+def test_str_input_gives_the_same_events(extractor: Extractor) -> None:
+    for case in CASES:
+        as_bytes = extractor.extract(case["record"].encode("utf-8"), {})
+        as_text = extractor.extract(case["record"], {})
+        assert [f.event for f in as_text.findings] == [f.event for f in as_bytes.findings], case[
+            "id"
+        ]
+
+
+def test_a_file_of_the_corpus_groups_back_into_its_records(extractor: Extractor) -> None:
+    """Written one after another, multi-line records come back whole, numbered by first line."""
+    lines: list[str] = []
+    starts: list[int] = []
+    for case in CASES:
+        starts.append(len(lines) + 1)
+        lines.extend(case["record"].split("\n"))
+    data = ("\n".join(lines) + "\n").encode("utf-8")
+    records = list(iter_records(io.BytesIO(data)))
+    assert [line for line, _ in records] == starts
+    assert [data.decode("utf-8") for _, data in records] == [case["record"] for case in CASES]
