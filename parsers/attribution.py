@@ -17,13 +17,16 @@ vendor, the error is not reported: no evidence, no guess.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from catalog import Catalog
 from parsers.envelope import Envelope
+from parsers.vendors import RECOGNISERS
+from parsers.vendors.base import Candidate, code_of, message_of
 
+_RECOGNISERS = tuple(RECOGNISERS.items())
 _WORD = re.compile(r"[a-z0-9]+")
 # Words too common in error messages to show agreement.
 _STOP = frozenset(
@@ -94,29 +97,28 @@ def _narrow(choice: frozenset[str] | None, level: Iterable[str]) -> tuple[str | 
     return None, (found or choice)
 
 
-def attribute(
-    env: Envelope,
-    shapes: Callable[[], list[str]],
-    code: str | None,
-    message: str | None,
-    index: CodeIndex,
-) -> str | None:
+def attribute(env: Envelope, candidate: Candidate, index: CodeIndex) -> str | None:
     """The vendor of one candidate error body, or None when the evidence is not there.
 
-    `shapes` gives the vendors whose body shape matches; it is called only when the fields,
-    hosts and headers do not decide.
+    The body's shape, code and message are looked at only when the fields, hosts and headers
+    do not decide.
     """
     choice: frozenset[str] | None = None
     for level in (env.explicit_vendors, env.host_vendors, env.header_vendors):
         if level:
+            if choice is None and len(level) == 1:  # the usual case: one vendor named
+                return next(iter(level))
             vendor, choice = _narrow(choice, level)
             if vendor is not None:
                 return vendor
-    for level in (shapes(), env.named_vendors):
+    shapes = [vendor for vendor, module in _RECOGNISERS if module.shape(candidate)]
+    for level in (shapes, env.named_vendors):
         if level:
             vendor, choice = _narrow(choice, level)
             if vendor is not None:
                 return vendor
+    body = candidate.body
+    code, message = code_of(body), message_of(body)
     listed = index.listing(code)
     if choice is None:
         agreeing = [v for v in listed if code is not None and index.agrees(v, code, message)]

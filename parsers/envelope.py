@@ -21,6 +21,8 @@ from parsers import logfmt
 from parsers.embedded import embedded_values
 from parsers.fields import (
     ERROR_LEVELS,
+    FOLDED,
+    NESTED_ROLES,
     R_CHANNEL,
     R_CODE,
     R_CORRELATION,
@@ -79,6 +81,7 @@ _PROSE_CODE = re.compile(
     r"(?i:\b(?:error|err|vendor|reason)[ _-]?code)[\"']?\s*(?:[:=#]|\bis\b)?\s*[\"']?"
     r"([A-Za-z0-9][A-Za-z0-9_]{0,63})\b"
 )
+_NO_ROLES: dict[str, int] = {}
 _HTTP_METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"})
 
 
@@ -102,7 +105,6 @@ class Envelope:
     candidates: list[Candidate] = field(default_factory=list)
     text_budget: int = MAX_TEXT_CHARS
     groups: int = 0
-    folded: dict[int, dict[str, Any]] = field(default_factory=dict)  # id(object) -> fold_keys
     _named: frozenset[str] | None = None
 
     @property
@@ -194,13 +196,6 @@ def _add_url(env: Envelope, value: str) -> None:
 # -- objects -------------------------------------------------------------------------------
 
 
-def _fold(env: Envelope, obj: dict[str, Any]) -> dict[str, Any]:
-    folded = env.folded.get(id(obj))
-    if folded is None:
-        folded = env.folded[id(obj)] = fold_keys(obj)
-    return folded
-
-
 def walk(
     env: Envelope,
     obj: Any,
@@ -224,31 +219,55 @@ def walk(
         return
     if obj.__class__ is not dict:
         return
-    nested: list[tuple[str, Any]] = []
-    texts: list[tuple[str, bool]] = []
+    nested: list[tuple[str, Any]] | None = None
+    texts: list[tuple[str, bool]] | None = None
     has_code = has_status = False
-    top_roles = TOP_ROLES
+    roles = NESTED_ROLES.get(parent_key, _NO_ROLES) if parent_key else TOP_ROLES
     for key, value in obj.items():
-        if key.__class__ is not str:
-            continue
-        role = top_roles.get(key) if not parent_key else None
+        role = roles.get(key)
         if role is None:
+            if key.__class__ is not str:
+                continue
             role = role_of(key, parent_key)
-        if role == R_NONE and depth == 0 and key == "name" and value.__class__ is str:
-            role = R_LOGGER  # python-json-logger's logger name
         cls = value.__class__
         if cls is dict or cls is list:
-            nested.append((key, value))
+            if nested is None:
+                nested = [(key, value)]
+            else:
+                nested.append((key, value))
             continue
-        if role == R_CODE:
-            has_code = has_code or value is not None
+        # The commonest roles first; `_apply` has the rest.
+        if role == R_NONE:
+            if cls is str:
+                if depth == 0 and key == "name":  # python-json-logger's logger name
+                    env.explicit_vendors.update(vendors_named(value))
+                elif len(value) > 8 and ("{" in value or "://" in value or "[" in value):
+                    # An embedded body or URL in some other field.
+                    if texts is None:
+                        texts = [(value, False)]
+                    else:
+                        texts.append((value, False))
         elif role == R_MESSAGE:
             if cls is str:
-                if _plain(value):  # most messages: only kept for a later look at their words
+                # Most messages are plain words, only kept for a later look at them: no body,
+                # URL, key=value pair or code in them (inlined: the hot path).
+                if not (
+                    "{" in value
+                    or "[" in value
+                    or "=" in value
+                    or "://" in value
+                    or "ode" in value
+                    or "ODE" in value
+                    or len(value) > 4096
+                ):
                     if len(env.prose) < 16:
                         env.prose.append(value)
+                elif texts is None:
+                    texts = [(value, True)]
                 else:
                     texts.append((value, True))
+        elif role == R_CODE:
+            has_code = has_code or value is not None
         elif role == R_TIMESTAMP:
             if len(env.timestamps) < 3:
                 env.timestamps.append(value)
@@ -259,41 +278,39 @@ def walk(
         elif role == R_LEVEL:
             if env.level is None and cls is str:
                 env.level = value.strip().lower()
-        elif role != R_NONE:
-            has_status = has_status or role == R_STATUS
-            _apply(env, role, key, value)
-            if role == R_ERROR_ID and env.correlation_id is None and cls is str:
+        elif role == R_TRACE_ID:
+            if env.trace_id is None:
+                env.trace_id = as_trace_id(value)
+        elif role == R_SERVICE:
+            if env.service is None and cls is str:
+                env.service = value[:256]
+        elif role == R_URL:
+            if cls is str:
+                _add_url(env, value)
+        elif role == R_ERROR_ID:
+            if env.correlation_id is None and cls is str:
                 env.correlation_id = value.strip()[:256] or None
-        elif cls is str and len(value) > 8 and ("{" in value or "://" in value or "[" in value):
-            texts.append((value, False))  # an embedded body or URL in some other field
+        else:
+            _apply(env, role, key, value)
     # RFC 7807 problem details are error bodies even without a code member (code http_<status>).
     problem = has_status and ("title" in obj or "detail" in obj)
     if (has_code or problem) and len(env.candidates) < MAX_CANDIDATES:
         if group is None:
             env.groups += 1
             group = env.groups
-        body = _fold(env, obj)
+        # Folded afresh: a cache by id() would hand a freed body's keys to a later object
+        # that reuses its address (two JSON strings with bodies in one record).
+        body = fold_keys(obj)
         env.candidates.append(Candidate(body, parent, parent_key, group, origin))  # type: ignore[arg-type]
-    for text, is_message in texts:
-        _text(env, text, depth + 1, message=is_message)
-    for key, value in nested:
-        walk(env, value, origin, fold(key), obj, depth + 1)
+    if texts is not None:
+        for text, is_message in texts:
+            _text(env, text, depth + 1, message=is_message)
+    if nested is not None:
+        for key, value in nested:
+            walk(env, value, origin, FOLDED.get(key) or fold(key), obj, depth + 1)
 
 
 # -- free text -----------------------------------------------------------------------------
-
-
-def _plain(text: str) -> bool:
-    """Nothing but words to read later: no body, URL, key=value pair or code in it."""
-    return not (
-        "{" in text
-        or "[" in text
-        or "=" in text
-        or "://" in text
-        or "ode" in text
-        or "ODE" in text
-        or len(text) > 4096
-    )
 
 
 def _text(env: Envelope, text: str, depth: int, message: bool) -> None:

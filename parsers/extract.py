@@ -35,7 +35,7 @@ from parsers.result import Finding, Result
 from parsers.times import record_time, rfc3339
 from parsers.urls import sanitize_url, url_host
 from parsers.vendors import RECOGNISERS, webex
-from parsers.vendors.base import Candidate, Reading, code_of, message_of
+from parsers.vendors.base import Reading
 
 log = logging.getLogger(__name__)
 
@@ -129,15 +129,19 @@ class Extractor:
         return cached[1]
 
     def _result(self, env: Envelope, source: dict[str, Any], catalog: Catalog) -> Result:
-        index = self._code_index(catalog)
+        cached = self._index
+        index = (
+            cached[1] if cached is not None and cached[0] is catalog else self._code_index(catalog)
+        )
         findings: list[Finding] = []
         seen: dict[tuple[Any, ...], int] = {}
         vendors_seen: set[str] = set()
         when: tuple[str, int | None] | None = None
         for candidate in env.candidates:
-            vendor, reading = _read(env, candidate, index)
-            if vendor is None or reading is None:
+            vendor = attribute(env, candidate, index)
+            if vendor is None:
                 continue
+            reading = RECOGNISERS[vendor].read(candidate)
             vendors_seen.add(vendor)
             when = when or _record_time(env)
             finding = self._finding(env, vendor, reading, catalog, source, when)
@@ -204,7 +208,7 @@ class Extractor:
                 return None  # an unknown code with no sign of failure is not evidence
         if not entry.is_error and not self.include_status:
             return None
-        url = env.url_for(vendor)
+        url = env.url_for(vendor) if env.urls else None
         clean_url = sanitize_url(url) if url else None
         event = {
             "vendor": vendor,
@@ -230,19 +234,6 @@ class Extractor:
             time_unix_nano=when[1],
             trace_flags=env.trace_flags,
         )
-
-
-def _read(
-    env: Envelope, candidate: Candidate, index: CodeIndex
-) -> tuple[str | None, Reading | None]:
-    def shapes() -> list[str]:
-        return [vendor for vendor, module in RECOGNISERS.items() if module.shape(candidate)]
-
-    body = candidate.body
-    vendor = attribute(env, shapes, code_of(body), message_of(body), index)
-    if vendor is None:
-        return None, None
-    return vendor, RECOGNISERS[vendor].read(candidate)
 
 
 def _record_time(env: Envelope) -> tuple[str, int | None]:

@@ -190,6 +190,7 @@ VENDOR_HEADERS: dict[str, str] = {
 
 _FOLD = str.maketrans("", "", "_-.@ /:")
 _fold_cache: dict[str, str] = {}
+FOLDED = _fold_cache  # key as written -> folded, for loops that skip the call to fold()
 
 
 def fold(key: str) -> str:
@@ -202,6 +203,9 @@ def fold(key: str) -> str:
 
 
 _role_cache: dict[tuple[str, str], Role] = {}
+# Roles of keys inside objects stored under a parent: parent (folded) -> key as written ->
+# role. Filled by role_of (bounded with _role_cache); the walk reads it without a call.
+NESTED_ROLES: dict[str, dict[str, Role]] = {}
 
 
 # Roles of keys at the top level, by key as written; the walk reads it directly (hot path).
@@ -223,6 +227,7 @@ def role_of(key: str, parent: str = "") -> Role:
         role = _classify(fold(key), parent)
         if len(_role_cache) < _CACHE_LIMIT:
             _role_cache[cache_key] = role
+            NESTED_ROLES.setdefault(parent, {})[key] = role
     return role
 
 
@@ -295,11 +300,11 @@ def is_success_code(code: str) -> bool:
     return code.lower() in _SUCCESS_CODES
 
 
-_HEX_DIGITS = frozenset("0123456789abcdef")
+_all_hex = re.compile("[0-9a-f]*").fullmatch
 
 
 def _is_hex(value: str) -> bool:
-    return not set(value) - _HEX_DIGITS
+    return _all_hex(value) is not None
 
 
 def as_trace_id(value: object) -> str | None:
@@ -313,7 +318,7 @@ def as_trace_id(value: object) -> str | None:
         if len(value) != 32:
             return None
     value = value.lower()  # type: ignore[union-attr]
-    if not _is_hex(value) or value == "0" * 32:
+    if _all_hex(value) is None or value == "0" * 32:  # type: ignore[arg-type]
         return None
     return value
 

@@ -47,11 +47,16 @@ def candidate_lines(block: bytes) -> list[int]:
     """Indexes of the lines of `block` that may hold a vendor error (the others cannot)."""
     found: list[int] = []
     line = position = 0
+    line_end = -1  # where the line last found ends: later matches before it add nothing
     for _pattern, start, _end in _find_bytes(block):
+        if start < line_end:
+            continue
         line += block.count(b"\n", position, start)  # each byte is counted once in all
         position = start
-        if not found or found[-1] != line:
-            found.append(line)
+        found.append(line)
+        line_end = block.find(b"\n", start)  # needles hold no newline
+        if line_end < 0:
+            line_end = len(block)
     return found
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
 # Plausible log times: 2000-01-01 .. 2100-01-01, in seconds.
@@ -74,6 +75,17 @@ def record_time(value: object) -> tuple[str, int] | None:
         and value[10] == "T"  # type: ignore[index]
     ):
         # Already "2024-05-01T12:00:00.123Z", the spelling events use: keep it, find the nanos.
+        if _EVENT_TIME(value) is not None:  # type: ignore[arg-type]
+            # Records of one minute share its start: parse that once, add the seconds.
+            minute = _minutes.get(value[:16])  # type: ignore[index]
+            if minute is None:
+                minute = _minute(value[:16])  # type: ignore[index]
+            second = int(value[17:19])  # type: ignore[index]
+            if minute >= 0 and second < 60:
+                seconds = minute + second
+                if not _MIN_SECONDS <= seconds < _MAX_SECONDS:
+                    return None
+                return value, seconds * 1_000_000_000 + int(value[20:23]) * 1_000_000  # type: ignore[index,return-value]
         try:
             moment = datetime.fromisoformat(value)  # type: ignore[arg-type]
         except ValueError:
@@ -87,6 +99,25 @@ def record_time(value: object) -> tuple[str, int] | None:
     if parsed is None:
         return None
     return rfc3339(parsed[0]), parsed[1]
+
+
+_EVENT_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", re.ASCII).fullmatch
+_minutes: dict[str, int] = {}
+
+
+def _minute(text: str) -> int:
+    """Unix seconds of "2024-05-01T12:00" (UTC), or -1 when it is no valid time."""
+    try:
+        moment = datetime.fromisoformat(text).replace(tzinfo=UTC)
+    except ValueError:
+        seconds = -1
+    else:
+        delta = moment - _EPOCH
+        seconds = delta.days * 86_400 + delta.seconds
+    if len(_minutes) >= 4096:
+        _minutes.clear()
+    _minutes[text] = seconds
+    return seconds
 
 
 def rfc3339(moment: datetime) -> str:

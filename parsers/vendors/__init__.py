@@ -71,7 +71,24 @@ def vendors_named(value: str) -> frozenset[str]:
     return found
 
 
+_KEYWORDS = tuple(_KEYWORD_VENDOR)
+_text_cache: dict[str, frozenset[str]] = {}
+
+
 def vendors_in_text(value: str) -> frozenset[str]:
     """Vendors named in free text, as whole words."""
-    found = {_KEYWORD_VENDOR[m.group(1)] for m in _IN_TEXT.finditer(value.lower())}
-    return frozenset(found) if found else _EMPTY
+    found = _text_cache.get(value)
+    if found is not None:
+        return found
+    lowered = value.lower()
+    # Most text names no vendor: a few substring tests beat the regex's scan of every position.
+    for keyword in _KEYWORDS:
+        if keyword in lowered:
+            named = {_KEYWORD_VENDOR[m.group(1)] for m in _IN_TEXT.finditer(lowered)}
+            found = frozenset(named) if named else _EMPTY
+            break
+    else:
+        found = _EMPTY
+    if len(value) <= 200 and len(_text_cache) < _CACHE_LIMIT:
+        _text_cache[value] = found
+    return found

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from parsers.fields import as_channel, as_code, as_status, fold
+from parsers.fields import FOLDED, as_channel, as_code, as_status, fold
 
 
 class Candidate:
@@ -67,9 +67,15 @@ class Recogniser(Protocol):
 def fold_keys(obj: dict[str, Any]) -> dict[str, Any]:
     """The object with folded keys (first spelling wins): recognisers match on these."""
     folded: dict[str, Any] = {}
+    cached = FOLDED.get
     for key, value in obj.items():
-        if key.__class__ is str:
-            folded.setdefault(fold(key), value)
+        name = cached(key)  # most keys: folded before (fold() caches them)
+        if name is None:
+            if key.__class__ is not str:
+                continue
+            name = fold(key)
+        if name not in folded:
+            folded[name] = value
     return folded
 
 
@@ -104,17 +110,24 @@ def code_of(body: dict[str, Any]) -> str | None:
 
 def message_of(body: dict[str, Any], keys: tuple[str, ...] = MESSAGE_KEYS) -> str | None:
     for key in keys:
-        value = text(body.get(key))
-        if value is not None:
-            return value
+        value = body.get(key)
+        if value.__class__ is str:  # text(), inlined: bodies are read on the hot path
+            value = value.strip()
+            if value:
+                return value[:1000]
     return None
 
 
+_STATUS_KEYS = ("status", "statuscode", "httpstatus", "httpstatuscode")
+
+
 def status_of(body: dict[str, Any]) -> int | None:
-    for key in ("status", "statuscode", "httpstatus", "httpstatuscode"):
-        status = as_status(body.get(key))
-        if status is not None:
-            return status
+    for key in _STATUS_KEYS:
+        value = body.get(key)
+        if value is not None:
+            status = as_status(value)
+            if status is not None:
+                return status
     return None
 
 

@@ -26,8 +26,10 @@ _PROBLEM_MEMBERS = ("type", "title", "status", "detail", "instance")
 
 def shape(candidate: Candidate) -> bool:
     body = candidate.body
+    if "title" not in body and "detail" not in body:  # the cheap test first
+        return False
     members = sum(1 for key in _PROBLEM_MEMBERS if key in body)
-    return members >= 2 and ("title" in body or "detail" in body) and code_of(body) is not None
+    return members >= 2 and code_of(body) is not None
 
 
 def read(candidate: Candidate) -> Reading:

@@ -190,6 +190,7 @@ def _scan(
     extract = extractor.extract
     limit = extractor.max_record_bytes
     add = summary.add
+    dumps = orjson.dumps
     for item in iter_batches(stream, limit):
         if item.__class__ is Batch:
             # The fast path: plain ASCII JSON lines that no vendor error could hide in are
@@ -205,12 +206,16 @@ def _scan(
                 summary.add_quiet(len(lines) - len(chosen))
             else:
                 chosen = range(len(lines))
+            events: list[bytes] = []  # written once per batch: one call instead of one per event
             for index in chosen:
                 result = extract(lines[index], {"file": name, "line": first + index})
                 add(result)
                 if write is not None and result.findings:
                     for finding in result.findings:
-                        write(orjson.dumps(finding.event) + b"\n")
+                        events.append(dumps(finding.event))
+            if events:
+                events.append(b"")
+                write(b"\n".join(events))
         else:
             line, data = item  # type: ignore[misc]
             result = extract(data, {"file": name, "line": line})

@@ -12,6 +12,7 @@ import yaml
 
 from parsers.extract import Extractor
 from parsers.records import iter_records
+from parsers.result import Finding
 
 CORPUS_DIR = Path(__file__).parent / "corpus"
 VENDORS = ("dynamics365", "salesforce", "pipedrive", "8x8", "webex")
@@ -69,9 +70,17 @@ def test_str_input_gives_the_same_events(extractor: Extractor) -> None:
     for case in CASES:
         as_bytes = extractor.extract(case["record"].encode("utf-8"), {})
         as_text = extractor.extract(case["record"], {})
-        assert [f.event for f in as_text.findings] == [f.event for f in as_bytes.findings], case[
-            "id"
-        ]
+        # A record without a time of its own is stamped with "now", which may tick between the
+        # two calls; compare that one field only when the record supplied it.
+        assert [_stable(f) for f in as_text.findings] == [_stable(f) for f in as_bytes.findings], (
+            case["id"]
+        )
+
+
+def _stable(finding: Finding) -> dict[str, object]:
+    if finding.time_unix_nano is not None:
+        return finding.event
+    return {k: v for k, v in finding.event.items() if k != "timestamp"}
 
 
 def test_a_file_of_the_corpus_groups_back_into_its_records(extractor: Extractor) -> None:
