@@ -1,16 +1,152 @@
-"""`vendor-errors run` (placeholder until its issue lands)."""
+"""`vendor-errors run`: the Kafka processor (settings: docs/configuration.md)."""
 
 from __future__ import annotations
 
 import argparse
+import logging
+import os
+import signal
 import sys
+import threading
+import types
+
+EXIT_OK = 0
+EXIT_CONFIG = 2  # the configuration or catalog is invalid: nothing started
+EXIT_FORCED = 3  # the shutdown bound passed, or a second signal: exited without finishing
+
+log = logging.getLogger("processor")
+
+DESCRIPTION = """\
+Consume application logs from Kafka, find the errors messaging vendors returned, and publish
+them: Prometheus metrics on /metrics (with /healthz and /readyz beside it), OpenTelemetry spans
+over OTLP (OTEL_EXPORTER_OTLP_ENDPOINT etc.), and optionally the enriched events on a Kafka
+topic. Records that cannot be decoded go to a dead-letter topic. Offsets are committed only
+after every output of a batch is acknowledged (at least once).
+"""
+
+EPILOG = """\
+settings come from the YAML file, then from VENDOR_ERRORS_<SECTION>__<NAME> environment
+variables over it, e.g.
+  VENDOR_ERRORS_KAFKA__BOOTSTRAP_SERVERS=broker:9092
+  VENDOR_ERRORS_KAFKA__TOPICS=app-logs,web-logs
+  VENDOR_ERRORS_OUTPUT__ENRICHED_TOPIC=vendor-errors-enriched
+  VENDOR_ERRORS_KAFKA__SASL_PASSWORD=...   (from a Secret)
+see docs/configuration.md for every setting, docs/operations.md for health, metrics, shutdown.
+
+SIGTERM/SIGINT: stop polling, finish the batch, flush, commit, exit within
+shutdown.timeout_seconds (default 20 s); a second signal exits at once.
+exit status: 0 stopped cleanly, 1 failed, 2 invalid configuration, 3 forced exit.
+"""
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    parser = sub.add_parser("run", help="not yet available")
+    parser = sub.add_parser(
+        "run",
+        help="run the Kafka processor",
+        description=DESCRIPTION,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--config",
+        metavar="FILE",
+        default=None,
+        help="YAML settings file (default: $VENDOR_ERRORS_CONFIG, else defaults + environment)",
+    )
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="validate the settings and the catalog overlay, print the settings, and exit",
+    )
     parser.set_defaults(handler=run)
 
 
+def _exit_now(code: int, message: str) -> None:
+    log.error(message)
+    logging.shutdown()
+    os._exit(code)
+
+
+def _install_signals(stop: threading.Event, timeout_seconds: float) -> None:
+    def handle(signum: int, frame: types.FrameType | None) -> None:
+        name = signal.Signals(signum).name
+        if stop.is_set():
+            _exit_now(EXIT_FORCED, f"second {name}: exiting without finishing")
+        stop.set()
+        log.info("stop requested", extra={"signal": name, "bound_seconds": timeout_seconds})
+        # The hard bound: whatever the broker or the collector do, the process is gone by then.
+        watchdog = threading.Timer(
+            timeout_seconds,
+            _exit_now,
+            args=(EXIT_FORCED, f"shutdown took longer than {timeout_seconds:g}s; exiting"),
+        )
+        watchdog.daemon = True
+        watchdog.start()
+
+    signal.signal(signal.SIGTERM, handle)
+    signal.signal(signal.SIGINT, handle)
+
+
 def run(args: argparse.Namespace) -> int:
-    print("vendor-errors run: not implemented yet", file=sys.stderr)
-    return 2
+    from catalog.schema import CatalogError
+    from parsers.grok import GrokError
+    from processor import logs
+    from processor.config import ConfigError, load_settings
+
+    try:
+        settings = load_settings(args.config)
+    except ConfigError as exc:
+        print(f"vendor-errors run: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    if args.check:
+        from processor.reload import CatalogWatcher
+        from processor.transform import default_extractor
+
+        try:
+            catalogs = CatalogWatcher(
+                settings.catalog.overlay, settings.catalog.reload_interval_seconds
+            )
+            default_extractor(catalogs.current, settings)
+        except CatalogError as exc:
+            print(f"vendor-errors run: catalog.overlay: {exc}", file=sys.stderr)
+            return EXIT_CONFIG
+        except GrokError as exc:
+            print(f"vendor-errors run: parsing.patterns: {exc}", file=sys.stderr)
+            return EXIT_CONFIG
+        print(settings.model_dump_json(indent=2, exclude={"kafka": {"sasl_password"}}))
+        return EXIT_OK
+
+    logs.configure(settings.log.level)
+    stop = threading.Event()
+    _install_signals(stop, settings.shutdown.timeout_seconds)
+
+    from kafka.errors import KafkaError
+
+    from processor.app import Processor
+
+    try:
+        processor = Processor(settings)
+    except CatalogError as exc:
+        extra = {"setting": "catalog.overlay", "error": str(exc)}
+        log.error("catalog overlay is invalid", extra=extra)
+        return EXIT_CONFIG
+    except GrokError as exc:
+        log.error(
+            "a text pattern is invalid", extra={"setting": "parsing.patterns", "error": str(exc)}
+        )
+        return EXIT_CONFIG
+    except OSError as exc:  # e.g. the metrics port is taken
+        log.error("cannot start", extra={"error": str(exc)})
+        return 1
+    except KafkaError as exc:  # the producer needs the cluster at start (its API version)
+        extra = {"bootstrap_servers": settings.kafka.bootstrap_servers, "error": str(exc)}
+        log.error("cannot reach Kafka", extra=extra)
+        return 1
+    # The signal handler only sets `stop`; this thread turns it into a processor stop.
+    threading.Thread(target=lambda: (stop.wait(), processor.stop()), daemon=True).start()
+    try:
+        processor.run()
+    except Exception:
+        log.exception("processor failed")
+        return 1
+    return EXIT_OK

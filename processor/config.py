@@ -1,0 +1,278 @@
+"""The processor's settings (docs/configuration.md): one YAML file, then the environment over it.
+
+Every setting has an environment variable, `VENDOR_ERRORS_` + its path in upper case joined by
+`__` (`VENDOR_ERRORS_KAFKA__BOOTSTRAP_SERVERS`). Validation happens once, at start; an error
+names the setting (and the variable or file it came from) so a bad deployment fails loudly.
+"""
+
+from __future__ import annotations
+
+import os
+import typing
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+ENV_PREFIX = "VENDOR_ERRORS_"
+# Where `vendor-errors run` looks for the file when --config is not given.
+ENV_CONFIG_FILE = "VENDOR_ERRORS_CONFIG"
+
+
+class ConfigError(ValueError):
+    """The configuration is invalid; the message names every offending setting."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class KafkaSettings(_Section):
+    bootstrap_servers: list[str] = Field(default_factory=lambda: ["127.0.0.1:9092"], min_length=1)
+    topics: list[str] = Field(default_factory=lambda: ["app-logs"], min_length=1)
+    group_id: str = Field("vendor-errors", min_length=1)
+    client_id: str = Field("vendor-errors", min_length=1)
+    auto_offset_reset: Literal["earliest", "latest"] = "earliest"
+    max_poll_records: int = Field(500, ge=1, le=100_000)
+    # How long the group waits for a member that vanished (crash, SIGKILL) before rebalancing.
+    session_timeout_ms: int = Field(45_000, ge=1000, le=1_800_000)
+    # Static membership (KIP-345), e.g. the StatefulSet pod name: a restart within the session
+    # timeout gets its partitions back without a rebalance.
+    group_instance_id: str | None = None
+    security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
+    sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] | None = None
+    sasl_username: str | None = None
+    sasl_password: str | None = Field(None, repr=False)
+    ssl_cafile: Path | None = None
+    ssl_certfile: Path | None = None
+    ssl_keyfile: Path | None = None
+    ssl_check_hostname: bool = True
+
+    @field_validator("topics", "bootstrap_servers")
+    @classmethod
+    def _no_blank_items(cls, value: list[str]) -> list[str]:
+        items = [item.strip() for item in value]
+        if any(not item for item in items):
+            raise ValueError("must not contain empty names")
+        return items
+
+    @field_validator("ssl_cafile", "ssl_certfile", "ssl_keyfile")
+    @classmethod
+    def _readable(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.is_file():
+            raise ValueError(f"file {str(value)!r} does not exist")
+        return value
+
+
+class OutputSettings(_Section):
+    enriched_topic: str | None = None
+    dead_letter_topic: str | None = "vendor-errors-dlq"
+    include_status: bool = False
+
+
+class CatalogSettings(_Section):
+    overlay: Path | None = None
+    reload_interval_seconds: float = Field(5.0, gt=0)
+
+    @field_validator("overlay")
+    @classmethod
+    def _exists(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.is_file():
+            raise ValueError(f"file {str(value)!r} does not exist")
+        return value
+
+
+class MetricsSettings(_Section):
+    host: str = "0.0.0.0"  # a pod's metrics port is meant to be scraped from outside
+    port: int = Field(9464, ge=0, le=65535)  # 0 = any free port (tests)
+    max_unknown_codes_per_vendor: int = Field(50, ge=0, le=10_000)
+    otlp: bool = False
+    lag_interval_seconds: float = Field(15.0, gt=0)
+
+
+class TracingSettings(_Section):
+    enabled: bool = True
+
+
+class PrivacySettings(_Section):
+    redact: bool = True
+
+
+class ParsingSettings(_Section):
+    patterns: list[str] = Field(default_factory=list)
+    max_record_bytes: int = Field(1 << 20, ge=1024)
+
+
+class ShutdownSettings(_Section):
+    timeout_seconds: float = Field(20.0, gt=0, le=600)
+
+
+class LogSettings(_Section):
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    @field_validator("level", mode="before")
+    @classmethod
+    def _upper(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
+
+class Settings(_Section):
+    kafka: KafkaSettings = Field(default_factory=KafkaSettings)
+    output: OutputSettings = Field(default_factory=OutputSettings)
+    catalog: CatalogSettings = Field(default_factory=CatalogSettings)
+    metrics: MetricsSettings = Field(default_factory=MetricsSettings)
+    tracing: TracingSettings = Field(default_factory=TracingSettings)
+    privacy: PrivacySettings = Field(default_factory=PrivacySettings)
+    parsing: ParsingSettings = Field(default_factory=ParsingSettings)
+    shutdown: ShutdownSettings = Field(default_factory=ShutdownSettings)
+    log: LogSettings = Field(default_factory=LogSettings)
+
+
+def _cross_checks(settings: Settings) -> list[tuple[str, str]]:
+    """Rules that span settings, reported against the setting that has to change."""
+    problems: list[tuple[str, str]] = []
+    kafka = settings.kafka
+    if kafka.security_protocol.startswith("SASL_"):
+        for name in ("sasl_mechanism", "sasl_username", "sasl_password"):
+            if getattr(kafka, name) in (None, ""):
+                problems.append(
+                    (f"kafka.{name}", f"required with security_protocol {kafka.security_protocol}")
+                )
+    if (kafka.ssl_certfile is None) != (kafka.ssl_keyfile is None):
+        missing = "ssl_keyfile" if kafka.ssl_keyfile is None else "ssl_certfile"
+        problems.append((f"kafka.{missing}", "a client certificate needs certfile and keyfile"))
+    consumed = set(kafka.topics)
+    for name in ("enriched_topic", "dead_letter_topic"):
+        topic = getattr(settings.output, name)
+        if topic is not None and topic in consumed:
+            problems.append((f"output.{name}", f"{topic!r} is also in kafka.topics (a loop)"))
+    return problems
+
+
+# -- loading ----------------------------------------------------------------------------------
+
+
+def _field_type(section: str, name: str) -> Any:
+    model = Settings.model_fields[section].annotation
+    assert isinstance(model, type) and issubclass(model, BaseModel)
+    return model.model_fields[name].annotation
+
+
+def _is_list(annotation: Any) -> bool:
+    return typing.get_origin(annotation) is list
+
+
+def _is_optional(annotation: Any) -> bool:
+    return type(None) in typing.get_args(annotation)
+
+
+def environment_overrides(environ: Mapping[str, str]) -> tuple[dict[str, Any], dict[str, str]]:
+    """Settings from `VENDOR_ERRORS_SECTION__NAME` variables, and which variable set each one."""
+    values: dict[str, Any] = {}
+    origins: dict[str, str] = {}
+    for variable, raw in environ.items():
+        if not variable.startswith(ENV_PREFIX) or variable == ENV_CONFIG_FILE:
+            continue
+        path = variable[len(ENV_PREFIX) :].lower().split("__")
+        if len(path) == 1:
+            continue  # not a setting (e.g. VENDOR_ERRORS_CACHE, used by the test tools)
+        if len(path) != 2:
+            raise ConfigError(
+                f"{variable}: not a setting (expected {ENV_PREFIX}SECTION__NAME, "
+                f"e.g. {ENV_PREFIX}KAFKA__BOOTSTRAP_SERVERS)"
+            )
+        section, name = path
+        section_model = Settings.model_fields.get(section)
+        if section_model is None:
+            raise ConfigError(
+                f"{variable}: unknown section {section!r} "
+                f"(one of {', '.join(Settings.model_fields)})"
+            )
+        section_type = section_model.annotation
+        assert isinstance(section_type, type) and issubclass(section_type, BaseModel)
+        if name not in section_type.model_fields:
+            raise ConfigError(
+                f"{variable}: unknown setting {section}.{name} "
+                f"(one of {', '.join(section_type.model_fields)})"
+            )
+        annotation = _field_type(section, name)
+        value: Any = raw
+        if _is_list(annotation):
+            value = [item.strip() for item in raw.split(",") if item.strip()]
+        elif _is_optional(annotation) and raw.strip().lower() in ("", "null", "none"):
+            value = None
+        values.setdefault(section, {})[name] = value
+        origins[f"{section}.{name}"] = variable
+    return values, origins
+
+
+def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in over.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _read_file(path: Path) -> dict[str, Any]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read the configuration file: {exc.strerror}") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: the configuration must be a mapping of sections")
+    return data
+
+
+def _describe(problems: list[tuple[str, str]], origins: dict[str, str], path: Path | None) -> str:
+    lines = []
+    for location, message in problems:
+        origin = origins.get(location) or (str(path) if path is not None else None)
+        lines.append(f"{location}: {message}" + (f" (from {origin})" if origin else ""))
+    return "invalid configuration:\n  " + "\n  ".join(lines)
+
+
+def _pydantic_problems(error: ValidationError) -> list[tuple[str, str]]:
+    problems = []
+    for item in error.errors():
+        location = ".".join(str(part) for part in item["loc"])
+        message = item["msg"]
+        if item["type"] == "extra_forbidden":
+            message = "unknown setting"
+        elif item["type"] == "literal_error":
+            expected = item.get("ctx", {}).get("expected", "")
+            message = f"must be one of {expected}"
+        elif message.startswith("Value error, "):
+            message = message[len("Value error, ") :]
+        problems.append((location, message))
+    return problems
+
+
+def load_settings(
+    path: str | Path | None = None, environ: Mapping[str, str] | None = None
+) -> Settings:
+    """Read `path` (optional), apply the environment over it, validate everything."""
+    environ = os.environ if environ is None else environ
+    if path is None and environ.get(ENV_CONFIG_FILE):
+        path = environ[ENV_CONFIG_FILE]
+    file_path = Path(path) if path is not None else None
+    data = _read_file(file_path) if file_path is not None else {}
+    overrides, origins = environment_overrides(environ)
+    try:
+        settings = Settings.model_validate(_merge(data, overrides))
+    except ValidationError as exc:
+        raise ConfigError(_describe(_pydantic_problems(exc), origins, file_path)) from None
+    problems = _cross_checks(settings)
+    if problems:
+        raise ConfigError(_describe(problems, origins, file_path))
+    return settings

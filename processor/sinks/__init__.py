@@ -1,0 +1,1 @@
+"""Where findings go: metrics, spans, the enriched topic, the dead-letter topic."""

@@ -1,0 +1,64 @@
+"""The dead-letter topic: records that cannot be decoded, as they were, with why and where from.
+
+A poison record is written here and its offset committed like any other, so it never stalls its
+partition. Headers (all UTF-8 strings):
+
+    vendor-errors.reason     why it was not decodable ("invalid utf-8", "record too large", ...)
+    vendor-errors.topic      origin topic
+    vendor-errors.partition  origin partition
+    vendor-errors.offset     origin offset
+    vendor-errors.truncated  only when the broker refused the full record: its original size;
+                             the value then holds its first TRUNCATED_BYTES bytes (or fewer,
+                             halved until the broker takes it)
+
+The record's own headers come first, unchanged, and its key is kept.
+"""
+
+from __future__ import annotations
+
+from processor.sinks.outbox import Headers, Outbox, Ticket
+
+REASON = "vendor-errors.reason"
+TOPIC = "vendor-errors.topic"
+PARTITION = "vendor-errors.partition"
+OFFSET = "vendor-errors.offset"
+TRUNCATED = "vendor-errors.truncated"
+TRUNCATED_BYTES = 64 * 1024
+
+
+def _shrink(value: bytes, headers: Headers) -> tuple[bytes, Headers]:
+    original = next((v for k, v in headers if k == TRUNCATED), str(len(value)).encode())
+    size = TRUNCATED_BYTES if len(value) > TRUNCATED_BYTES else len(value) // 2
+    kept = [(k, v) for k, v in headers if k != TRUNCATED]
+    return value[:size], [*kept, (TRUNCATED, original)]
+
+
+class DeadLetterSink:
+    def __init__(self, outbox: Outbox, topic: str) -> None:
+        self.outbox = outbox
+        self.topic = topic
+
+    def send(
+        self,
+        ticket: Ticket,
+        value: bytes,
+        key: bytes | None,
+        headers: Headers | None,
+        reason: str,
+        origin: tuple[str, int, int],
+    ) -> None:
+        topic, partition, offset = origin
+        self.outbox.send(
+            ticket,
+            self.topic,
+            value,
+            key=key,
+            headers=[
+                *(headers or []),
+                (REASON, reason.encode()),
+                (TOPIC, topic.encode()),
+                (PARTITION, str(partition).encode()),
+                (OFFSET, str(offset).encode()),
+            ],
+            shrink=_shrink,
+        )

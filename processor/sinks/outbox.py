@@ -1,0 +1,143 @@
+"""The one Kafka producer behind the enriched and dead-letter topics, with per-batch delivery.
+
+Each polled batch gets a Ticket; every record produced for the batch is tracked on it. The poll
+loop keeps working while tickets are in flight and only treats a batch as done (metrics, spans,
+offset commit) once `check()` says the broker acknowledged all of its records. A failed delivery
+raises DeliveryError and the loop re-reads the batch: input offsets never move past records
+whose outputs were not acknowledged.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from kafka import KafkaProducer
+from kafka.errors import KafkaError, KafkaTimeoutError, MessageSizeTooLargeError
+
+log = logging.getLogger(__name__)
+
+Headers = list[tuple[str, bytes]]
+# A record the broker refuses as too large is sent again through this, once (see dead_letter).
+Shrink = Callable[[bytes, Headers], tuple[bytes, Headers]]
+
+# The loop does not wait for acknowledgements batch by batch, so lingering costs no throughput;
+# it turns many small produce requests (each a lot of Python in kafka-python) into few.
+LINGER_MS = 50
+# Shrinking a refused record stops here; a broker refusing even this is misconfigured.
+MIN_SHRUNK_BYTES = 1024
+# How long one wait slice blocks before the loop checks for shutdown and reports it is alive.
+SLICE_SECONDS = 0.5
+
+
+class DeliveryError(Exception):
+    """Some record of the batch was not acknowledged by the broker; the batch must be re-read."""
+
+
+@dataclass(slots=True)
+class _Sent:
+    future: Any
+    topic: str
+    key: bytes | None
+    value: bytes
+    headers: Headers
+    shrink: Shrink | None
+
+
+@dataclass(slots=True)
+class Ticket:
+    """The records produced for one batch."""
+
+    sent: list[_Sent] = field(default_factory=list)
+    # Index of the first send not yet seen acknowledged (futures complete roughly in order).
+    checked: int = 0
+
+
+class Outbox:
+    def __init__(self, producer: KafkaProducer) -> None:
+        self._producer = producer
+
+    @classmethod
+    def connect(cls, options: dict[str, Any], max_record_bytes: int) -> Outbox:
+        producer = KafkaProducer(
+            **options,
+            acks="all",
+            # kafka-python 3 turns any non-retriable error of an idempotent producer (one record
+            # over the broker's max.message.bytes) into a fatal state that fails every later
+            # send. Without idempotence such a record fails alone and can be shrunk; a retried
+            # send may be written twice, which at-least-once delivery allows anyway.
+            enable_idempotence=False,
+            linger_ms=LINGER_MS,
+            batch_size=256 * 1024,
+            # A dead-lettered record is the original bytes plus headers; the broker still has the
+            # last word (max.message.bytes), and refusals are shrunk and retried (see check()).
+            max_request_size=max(1 << 20, 2 * max_record_bytes + (64 << 10)),
+            max_block_ms=10_000,
+            delivery_timeout_ms=60_000,
+        )
+        return cls(producer)
+
+    def send(
+        self,
+        ticket: Ticket,
+        topic: str,
+        value: bytes,
+        key: bytes | None = None,
+        headers: Headers | None = None,
+        shrink: Shrink | None = None,
+    ) -> None:
+        headers = headers or []
+        try:
+            future = self._producer.send(topic, value=value, key=key, headers=headers)
+        except MessageSizeTooLargeError as exc:  # larger than max_request_size: never sent
+            if shrink is None:
+                raise DeliveryError(f"{topic}: record too large to produce: {exc}") from exc
+            value, headers = shrink(value, headers)
+            future = self._producer.send(topic, value=value, key=key, headers=headers)
+        except KafkaTimeoutError as exc:  # no metadata for the topic within max_block_ms
+            raise DeliveryError(f"{topic}: cannot send: {exc}") from exc
+        ticket.sent.append(_Sent(future, topic, key, value, headers, shrink))
+
+    def check(self, ticket: Ticket) -> bool:
+        """True once every record of the ticket is acknowledged; raises DeliveryError on failure."""
+        sent = ticket.sent
+        while ticket.checked < len(sent):
+            item = sent[ticket.checked]
+            future = item.future
+            if not future.is_done:
+                return False
+            error = future.exception
+            if error is not None:
+                if isinstance(error, MessageSizeTooLargeError) and item.shrink is not None:
+                    # The broker's max.message.bytes is below the record: keep a truncated copy
+                    # rather than stall the partition on a record that can never be written.
+                    log.warning(
+                        "broker refused a record as too large; sending it truncated",
+                        extra={"topic": item.topic, "bytes": len(item.value)},
+                    )
+                    value, headers = item.shrink(item.value, item.headers)
+                    again = item.shrink if len(value) > MIN_SHRUNK_BYTES else None
+                    self.send(ticket, item.topic, value, item.key, headers, again)
+                else:
+                    raise DeliveryError(f"{item.topic}: delivery failed: {error!r}")
+            ticket.checked += 1
+        return True
+
+    def wait(self, ticket: Ticket, deadline: float, on_slice: Callable[[], bool]) -> None:
+        """Block until `check(ticket)`; `on_slice` runs between half-second slices and returns
+        False to give up (shutdown past its deadline)."""
+        while not self.check(ticket):
+            try:
+                self._producer.flush(timeout=SLICE_SECONDS)
+            except KafkaTimeoutError:
+                if not on_slice() or time.monotonic() > deadline:
+                    raise DeliveryError("outputs not acknowledged in time") from None
+
+    def close(self, timeout_seconds: float) -> None:
+        try:
+            self._producer.close(timeout=max(timeout_seconds, 0.0))
+        except KafkaError as exc:
+            log.warning("producer did not close cleanly", extra={"error": repr(exc)})

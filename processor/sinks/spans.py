@@ -1,0 +1,231 @@
+"""One OpenTelemetry span per vendor error, exported over OTLP (standard OTEL_* variables).
+
+Spans are made and exported in a child process. Creating a span with the SDK and encoding it
+for OTLP costs a few hundred microseconds of Python, and in the poll loop's process every one
+of them (and every stall of the collector) would slow the consumer down; during a vendor
+outage, when errors are most of the records, that is when the processor is needed most. The
+poll loop only describes each span (a tuple) and hands a batch's descriptions over a bounded
+queue; when the child cannot keep up, descriptions are dropped, records never wait.
+
+A span joins the trace of the log record that reported the error when the record carries W3C
+ids, so the error shows up inside the request that hit it. The remote parent is marked sampled:
+the default ParentBased sampler drops children of unsampled parents, and a record saying "not
+sampled" usually only means nobody set the flag.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import multiprocessing
+import queue
+import signal
+import time
+from typing import Any, NamedTuple
+
+from opentelemetry import trace
+from opentelemetry.context import Context
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
+from opentelemetry.trace import (
+    NonRecordingSpan,
+    SpanContext,
+    SpanKind,
+    Status,
+    StatusCode,
+    TraceFlags,
+)
+
+from parsers.result import Finding
+from processor import __version__
+from processor.privacy import Redactor
+
+log = logging.getLogger(__name__)
+
+# Batches of descriptions waiting for the child; beyond this they are dropped.
+QUEUE_BATCHES = 256
+
+
+class SpanDescription(NamedTuple):
+    """Everything a span needs, cheap to build and to pickle."""
+
+    name: str
+    attributes: dict[str, Any]
+    time_unix_nano: int
+    trace_id: str | None
+    span_id: str | None
+    trace_flags: int | None
+    message: str | None
+
+
+def describe(
+    finding: Finding,
+    topic: str,
+    partition: int,
+    offset: int,
+    key: bytes | None,
+    record_timestamp_ms: int | None,
+    group_id: str,
+    redactor: Redactor,
+) -> SpanDescription | None:
+    """The span of one finding; None for lifecycle statuses (include_status), not errors."""
+    event = finding.event
+    if event.get("category") == "status":
+        return None
+    vendor, code = str(event.get("vendor")), str(event.get("code"))
+    attributes: dict[str, Any] = {
+        "vendor_error.vendor": vendor,
+        "vendor_error.code": code,
+        "vendor_error.channel": event.get("channel") or "",
+        "vendor_error.category": str(event.get("category")),
+        "vendor_error.severity": str(event.get("severity")),
+        "vendor_error.transient": bool(event.get("transient")),
+        "vendor_error.known": bool(event.get("known")),
+        "error.type": code,
+        "messaging.system": "kafka",
+        "messaging.operation.type": "process",
+        "messaging.consumer.group.name": group_id,
+        "messaging.destination.name": topic,
+        "messaging.destination.partition.id": str(partition),
+        "messaging.kafka.offset": offset,
+    }
+    if event.get("http_status") is not None:
+        attributes["http.response.status_code"] = int(event["http_status"])
+    if finding.server_address:
+        attributes["server.address"] = finding.server_address
+    if finding.url:  # credentials and signatures were removed by the parser (parsers/urls.py)
+        attributes["url.full"] = redactor.text(finding.url)
+    if finding.http_method:
+        attributes["http.request.method"] = finding.http_method
+    if event.get("correlation_id"):
+        attributes["vendor_error.correlation_id"] = str(event["correlation_id"])
+    if key:
+        attributes["messaging.kafka.message.key"] = key.decode("utf-8", "replace")
+    when = finding.time_unix_nano
+    if when is None:  # timed by the log line, else by the Kafka record, else now
+        when = record_timestamp_ms * 1_000_000 if record_timestamp_ms else time.time_ns()
+    return SpanDescription(
+        f"vendor_error {vendor}",
+        attributes,
+        when,
+        event.get("trace_id"),
+        event.get("span_id"),
+        finding.trace_flags,
+        redactor.text(event.get("message")),
+    )
+
+
+def parent_context(trace_id: Any, span_id: Any, trace_flags: int | None) -> Context | None:
+    """The record's trace as a sampled remote parent, or None when it carries no valid ids."""
+    if not trace_id or not span_id:
+        return None
+    try:
+        trace_number, span_number = int(trace_id, 16), int(span_id, 16)
+    except (TypeError, ValueError):
+        return None
+    if not (0 < trace_number < 1 << 128 and 0 < span_number < 1 << 64):
+        return None
+    flags = TraceFlags((trace_flags or 0) | TraceFlags.SAMPLED)
+    remote = SpanContext(trace_number, span_number, is_remote=True, trace_flags=flags)
+    return trace.set_span_in_context(NonRecordingSpan(remote))
+
+
+class SpanWriter:
+    """Turns descriptions into SDK spans; the batch processor exports them on its thread."""
+
+    def __init__(self, resource: Resource, exporter: SpanExporter | None = None) -> None:
+        if exporter is None:
+            from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+
+            exporter = OTLPSpanExporter()
+        self.provider = TracerProvider(resource=resource)
+        self.provider.add_span_processor(BatchSpanProcessor(exporter))
+        self._tracer = self.provider.get_tracer("vendor-errors", __version__)
+
+    def send(self, descriptions: list[SpanDescription]) -> None:
+        start_span = self._tracer.start_span
+        for d in descriptions:
+            span = start_span(
+                d.name,
+                context=parent_context(d.trace_id, d.span_id, d.trace_flags),
+                kind=SpanKind.INTERNAL,
+                attributes=d.attributes,
+                start_time=d.time_unix_nano,
+            )
+            span.set_status(Status(StatusCode.ERROR, d.message or None))
+            # A point in time: the moment the application logged the failed call.
+            span.end(end_time=d.time_unix_nano)
+
+    def flush(self, timeout_seconds: float) -> bool:
+        return self.provider.force_flush(timeout_millis=int(timeout_seconds * 1000))
+
+    def close(self, timeout_seconds: float = 5.0) -> None:
+        self.flush(timeout_seconds)
+        self.provider.shutdown()
+
+
+def _child_main(descriptions: multiprocessing.Queue, log_level: str) -> None:
+    from processor import logs
+    from processor.sinks.metrics import service_resource
+
+    # The parent decides when to stop (it sends None); a Ctrl-C on the terminal reaches the
+    # whole process group and must not kill the exporter before the parent's final flush.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    logs.configure(log_level)
+    writer = SpanWriter(service_resource())
+    parent = multiprocessing.parent_process()
+    try:
+        while True:
+            try:
+                item = descriptions.get(timeout=1.0)
+            except queue.Empty:
+                if parent is not None and not parent.is_alive():
+                    break  # the processor was killed: export what is here, then go
+                continue
+            if item is None:
+                break
+            writer.send(item)
+    finally:
+        writer.close()
+
+
+class SpanShipper:
+    """The poll loop's side: hands descriptions to the exporting child, never blocks on it."""
+
+    def __init__(self, log_level: str = "INFO") -> None:
+        context = multiprocessing.get_context("spawn")  # no fork of a process with threads
+        self._queue: multiprocessing.Queue = context.Queue(maxsize=QUEUE_BATCHES)
+        self._child = context.Process(
+            target=_child_main, args=(self._queue, log_level), name="span-exporter", daemon=True
+        )
+        self._child.start()
+        self.dropped = 0
+        self._warned_at = 0.0
+
+    def send(self, descriptions: list[SpanDescription]) -> None:
+        if not descriptions:
+            return
+        try:
+            self._queue.put_nowait(descriptions)
+        except queue.Full:
+            self.dropped += len(descriptions)
+            if time.monotonic() - self._warned_at > 60:
+                self._warned_at = time.monotonic()
+                log.warning(
+                    "span exporter behind; spans dropped", extra={"dropped_total": self.dropped}
+                )
+
+    def close(self, timeout_seconds: float) -> None:
+        """Let the child export what it has and exit, within `timeout_seconds`."""
+        deadline = time.monotonic() + max(timeout_seconds, 0.1)
+        with contextlib.suppress(queue.Full, ValueError, OSError):
+            self._queue.put(None, timeout=max(0.0, deadline - time.monotonic()))
+        self._child.join(max(0.0, deadline - time.monotonic()))
+        if self._child.is_alive():
+            log.warning("span exporter did not finish in time; stopping it")
+            self._child.terminate()
+            self._child.join(1.0)
+        self._queue.close()
+        self._queue.cancel_join_thread()  # never wait on a queue the child no longer reads

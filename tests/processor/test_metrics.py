@@ -1,0 +1,143 @@
+"""Metric names and labels exactly as the contract says, as Prometheus scrapes them."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+from prometheus_client import generate_latest
+from prometheus_client.parser import text_string_to_metric_families
+
+import catalog
+from processor.sinks.metrics import OTHER, LabelGuard, Metrics
+
+ERROR_LABELS = {"vendor", "code", "channel", "category", "severity", "transient", "known"}
+
+
+@pytest.fixture(scope="module")
+def loaded() -> catalog.Catalog:
+    return catalog.load()
+
+
+def scrape(metrics: Metrics) -> dict[str, list[tuple[dict[str, str], float]]]:
+    """Sample name -> [(labels, value)], parsed by prometheus_client's own parser."""
+    samples: dict[str, list[tuple[dict[str, str], float]]] = {}
+    for family in text_string_to_metric_families(generate_latest(metrics.registry).decode()):
+        for sample in family.samples:
+            samples.setdefault(sample.name, []).append((dict(sample.labels), sample.value))
+    return samples
+
+
+def event(code: str, known: bool, vendor: str = "8x8", channel: str | None = None) -> dict:
+    return {
+        "vendor": vendor,
+        "code": code,
+        "channel": channel,
+        "category": "recipient",
+        "severity": "error",
+        "transient": False,
+        "known": known,
+    }
+
+
+def test_names_and_labels_are_the_contracts(loaded: catalog.Catalog) -> None:
+    metrics = Metrics(loaded, max_unknown_codes_per_vendor=5)
+    try:
+        metrics.add_errors(Counter({metrics.error_key(event("1300", True)): 3}))
+        metrics.add_records("app-logs", Counter({"error_found": 3, "no_error": 7}))
+        metrics.record_duration("app-logs", 0.02)
+        metrics.lag = {("app-logs", 0): 12}
+        samples = scrape(metrics)
+    finally:
+        metrics.shutdown()
+    (labels, value), *_ = samples["vendor_errors_total"]
+    assert set(labels) == ERROR_LABELS
+    assert labels == {
+        "vendor": "8x8",
+        "code": "1300",
+        "channel": "",
+        "category": "recipient",
+        "severity": "error",
+        "transient": "false",
+        "known": "true",
+    }
+    assert value == 3
+    records = {s[0]["outcome"]: s[1] for s in samples["vendor_errors_records_total"]}
+    assert records == {"error_found": 3, "no_error": 7}
+    assert all(set(s[0]) == {"topic", "outcome"} for s in samples["vendor_errors_records_total"])
+    assert samples["vendor_errors_consumer_lag"] == [({"topic": "app-logs", "partition": "0"}, 12)]
+    count = samples["vendor_errors_process_duration_seconds_count"]
+    assert count == [({"topic": "app-logs"}, 1)]
+    assert "vendor_errors_process_duration_seconds_bucket" in samples
+    assert "process_resident_memory_bytes" in samples
+    label_names = {name for rows in samples.values() for labels, _ in rows for name in labels}
+    assert not any(name.startswith("otel_") for name in label_names)
+
+
+def test_catalog_info_has_one_series_per_entry(loaded: catalog.Catalog) -> None:
+    metrics = Metrics(loaded, max_unknown_codes_per_vendor=5)
+    try:
+        info = scrape(metrics)["vendor_errors_catalog_info"]
+    finally:
+        metrics.shutdown()
+    assert len(info) == len(loaded)
+    labels, value = info[0]
+    assert value == 1
+    assert set(labels) == {
+        "vendor",
+        "code",
+        "channel",
+        "category",
+        "severity",
+        "transient",
+        "message",
+        "remediation",
+    }
+    entry = next(iter(loaded))
+    assert any(
+        s[0]["vendor"] == entry.vendor and s[0]["code"] == entry.code and s[0]["message"]
+        for s in info
+    )
+
+
+def test_lag_series_leave_with_their_partitions(loaded: catalog.Catalog) -> None:
+    metrics = Metrics(loaded, max_unknown_codes_per_vendor=5)
+    try:
+        metrics.lag = {("t", 0): 1, ("t", 1): 2}
+        assert len(scrape(metrics)["vendor_errors_consumer_lag"]) == 2
+        metrics.lag = {("t", 1): 0}
+        assert scrape(metrics)["vendor_errors_consumer_lag"] == [
+            ({"topic": "t", "partition": "1"}, 0)
+        ]
+    finally:
+        metrics.shutdown()
+
+
+def test_unknown_codes_fold_into_other_per_vendor() -> None:
+    guard = LabelGuard(max_unknown_codes_per_vendor=2)
+    assert guard.code("8x8", "A", known=False) == "A"
+    assert guard.code("8x8", "B", known=False) == "B"
+    assert guard.code("8x8", "C", known=False) == OTHER
+    assert guard.code("8x8", "A", known=False) == "A"  # admitted codes stay admitted
+    assert guard.code("webex", "C", known=False) == "C"  # the bound is per vendor
+    assert guard.code("8x8", "1300", known=True) == "1300"  # catalog codes always pass
+    assert guard.channel(None) == ""
+    assert guard.channel("whatsapp") == "whatsapp"
+    assert guard.channel("carrier-pigeon") == OTHER
+    assert guard.vendor("acme") == OTHER
+
+
+def test_a_flood_of_unknown_codes_keeps_series_bounded(loaded: catalog.Catalog) -> None:
+    metrics = Metrics(loaded, max_unknown_codes_per_vendor=10)
+    try:
+        tally: Counter = Counter()
+        for number in range(5000):
+            tally[metrics.error_key(event(f"ZZ{number}", False, vendor="webex"))] += 1
+        metrics.add_errors(tally)
+        series = scrape(metrics)["vendor_errors_total"]
+    finally:
+        metrics.shutdown()
+    assert len(series) == 11
+    other = [value for labels, value in series if labels["code"] == OTHER]
+    assert other == [5000 - 10]
+    assert sum(value for _, value in series) == 5000

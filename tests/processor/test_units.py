@@ -1,0 +1,92 @@
+"""Small pieces of the processor: damaged-JSON detection, JSON logs, the command's help."""
+
+from __future__ import annotations
+
+import io
+import logging
+
+import orjson
+import pytest
+
+from parsers.result import Result
+from processor.cli import main
+from processor.logs import JsonFormatter
+from processor.transform import Transform, truncated_json
+
+
+@pytest.mark.parametrize(
+    ("value", "truncated"),
+    [
+        (b'{"level":"error","code":13', True),
+        (b'  {"a": [1, 2', True),
+        (b'[{"a": 1}, {"b"', True),
+        (b'{"a": 1}', False),
+        (b'{"a": 1}\r\n', False),
+        (b"[1, 2]", False),
+        (b"plain text line {not json", False),
+        (b"", False),
+    ],
+)
+def test_truncated_json(value: bytes, truncated: bool) -> None:
+    assert truncated_json(value) is truncated
+
+
+def test_logs_are_one_json_object_per_line() -> None:
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(JsonFormatter())
+    logger = logging.getLogger("test.json-logs")
+    logger.addHandler(handler)
+    logger.propagate = False
+    try:
+        logger.warning("commit failed; will retry", extra={"error": "boom", "partitions": 3})
+        try:
+            raise ValueError("bad")
+        except ValueError:
+            logger.exception("parser failed")
+    finally:
+        logger.removeHandler(handler)
+    first, second = (orjson.loads(line) for line in stream.getvalue().splitlines())
+    assert first["level"] == "warning" and first["logger"] == "test.json-logs"
+    assert first["message"] == "commit failed; will retry"
+    assert first["error"] == "boom" and first["partitions"] == 3
+    assert first["time"].endswith("+00:00")
+    assert "ValueError: bad" in second["exception"]
+
+
+def test_run_help_explains_settings_and_shutdown(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["run", "--help"])
+    assert exited.value.code == 0
+    text = capsys.readouterr().out
+    assert "--config FILE" in text
+    assert "VENDOR_ERRORS_KAFKA__BOOTSTRAP_SERVERS" in text
+    assert "docs/configuration.md" in text
+    assert "SIGTERM" in text and "shutdown.timeout_seconds" in text
+
+
+class _Exploding:
+    catalog = None
+
+    def extract(self, raw: bytes | str, source: dict) -> Result:
+        raise RecursionError("deep")
+
+
+class _Quiet:
+    catalog = None
+
+    def extract(self, raw: bytes | str, source: dict) -> Result:
+        return Result("no_error")
+
+
+def test_a_parser_failure_costs_one_record() -> None:
+    result = Transform(_Exploding()).parse(b"{}", "t", 0, 7)  # type: ignore[arg-type]
+    assert result.outcome == "undecodable"
+    assert result.reason == "parser error: RecursionError"
+
+
+def test_cut_off_json_with_nothing_in_it_is_undecodable() -> None:
+    transform = Transform(_Quiet())  # type: ignore[arg-type]
+    assert transform.parse(b'{"level":"info","msg":"cut', "t", 0, 1).reason == "truncated json"
+    assert transform.parse(b'{"level":"info"}', "t", 0, 2).outcome == "no_error"
+    assert transform.parse(b"GET /healthz 200", "t", 0, 3).outcome == "no_error"
