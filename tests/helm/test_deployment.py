@@ -108,7 +108,8 @@ def test_config_follows_the_documented_format(render: Render) -> None:
 
 def documented_config() -> dict[str, dict[str, Any]]:
     text = (ROOT / "docs" / "configuration.md").read_text(encoding="utf-8")
-    (block,) = re.findall(r"```yaml\n(.*?)```", text, flags=re.DOTALL)
+    # The first YAML block is the complete reference; later ones are examples.
+    block = re.findall(r"```yaml\n(.*?)```", text, flags=re.DOTALL)[0]
     return yaml.safe_load(block)
 
 
