@@ -99,6 +99,27 @@ class Extractor:
         seen = may_hold_vendor_error(raw)
         if seen == NOTHING:
             return Result("no_error")
+        return self._analyse(raw, text, seen, source, catalog)
+
+    def extract_prefiltered(self, raw: bytes, seen: int, source: dict[str, Any]) -> Result:
+        """`extract` for a record already known to be ASCII, free of NUL bytes, within
+        `max_record_bytes`, and to hold prefilter matches of kind `seen` (VENDOR_ONLY or
+        CODE_MEMBER): `scan` learns all that for a whole block of lines at once."""
+        catalog = self.catalog
+        try:
+            return self._analyse(raw, None, seen, source, catalog)
+        except Exception as exc:
+            log.exception("parser failed on a record from %s", source)
+            return Result("undecodable", reason=f"parser error: {type(exc).__name__}")
+
+    def _analyse(
+        self,
+        raw: bytes | str,
+        text: str | None,
+        seen: int,
+        source: dict[str, Any],
+        catalog: Catalog,
+    ) -> Result:
         start = raw[:1]
         if start.isspace():
             start = raw.lstrip()[:1]

@@ -64,6 +64,31 @@ NOTHING, VENDOR_ONLY, CODE_MEMBER = 0, 1, 2
 _FIRST_CODE_NEEDLE = len(_VENDOR_NAMES) + len(_VENDOR_HEADERS)
 
 
+def candidate_kinds(block: bytes) -> tuple[list[int], list[int]]:
+    """`candidate_lines` with, for each line, what `may_hold_vendor_error` says of it alone.
+
+    Needles hold no newline, so the matches inside a line of the block are those of the line
+    searched alone: the scanner need not search each chosen line again."""
+    found: list[int] = []
+    kinds: list[int] = []
+    line = position = 0
+    line_end = -1
+    first_code = _FIRST_CODE_NEEDLE
+    for pattern, start, _end in _find_bytes(block):
+        if start < line_end:
+            if pattern >= first_code:
+                kinds[-1] = CODE_MEMBER
+            continue
+        line += block.count(b"\n", position, start)
+        position = start
+        found.append(line)
+        kinds.append(CODE_MEMBER if pattern >= first_code else VENDOR_ONLY)
+        line_end = block.find(b"\n", start)
+        if line_end < 0:
+            line_end = len(block)
+    return found, kinds
+
+
 def may_hold_vendor_error(raw: bytes | str) -> int:
     """NOTHING when the record cannot hold a vendor error; CODE_MEMBER when a code member is
     spelled in it; VENDOR_ONLY when only a vendor is named (then only a failed call can be)."""

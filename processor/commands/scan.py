@@ -23,7 +23,7 @@ import orjson
 import catalog
 from parsers.extract import Extractor
 from parsers.grok import GrokError
-from parsers.prefilter import candidate_lines
+from parsers.prefilter import candidate_kinds
 from parsers.records import Batch, iter_batches
 from parsers.result import Result
 
@@ -97,6 +97,10 @@ class Summary:
         self.outcomes[result.outcome] += 1
         if result.reason is not None:
             self.reasons[result.reason] += 1
+        if result.findings:
+            self.add_findings(result)
+
+    def add_findings(self, result: Result) -> None:
         for finding in result.findings:
             event = finding.event
             category = event["category"]
@@ -189,7 +193,9 @@ def _scan(
 ) -> None:
     extract = extractor.extract
     limit = extractor.max_record_bytes
+    analyse = extractor.extract_prefiltered
     add = summary.add
+    add_findings = summary.add_findings
     dumps = orjson.dumps
     for item in iter_batches(stream, limit):
         if item.__class__ is Batch:
@@ -197,22 +203,36 @@ def _scan(
             # counted in bulk (the extractor would call each "no_error" for the same reason).
             batch: Batch = item  # type: ignore[assignment]
             lines, first = batch.lines, batch.first_line
+            events: list[bytes] = []  # written once per batch: one call instead of one per event
             if (
                 batch.block.isascii()
                 and b"\x00" not in batch.block
                 and max(map(len, lines)) <= limit
             ):
-                chosen = candidate_lines(batch.block)
+                # The block's prefilter pass already says what each chosen line holds: the
+                # extractor need not check or search these lines again.
+                chosen, kinds = candidate_kinds(batch.block)
                 summary.add_quiet(len(lines) - len(chosen))
+                outcomes = summary.outcomes
+                for index, seen in zip(chosen, kinds, strict=True):
+                    result = analyse(lines[index], seen, {"file": name, "line": first + index})
+                    outcomes[result.outcome] += 1
+                    findings = result.findings
+                    if findings:
+                        add_findings(result)
+                        if write is not None:
+                            for finding in findings:
+                                events.append(dumps(finding.event))
+                    if result.reason is not None:  # only a parser bug ("parser error: ...")
+                        summary.reasons[result.reason] += 1
+                summary.records += len(chosen)
             else:
-                chosen = range(len(lines))
-            events: list[bytes] = []  # written once per batch: one call instead of one per event
-            for index in chosen:
-                result = extract(lines[index], {"file": name, "line": first + index})
-                add(result)
-                if write is not None and result.findings:
-                    for finding in result.findings:
-                        events.append(dumps(finding.event))
+                for index in range(len(lines)):
+                    result = extract(lines[index], {"file": name, "line": first + index})
+                    add(result)
+                    if write is not None and result.findings:
+                        for finding in result.findings:
+                            events.append(dumps(finding.event))
             if events:
                 events.append(b"")
                 write(b"\n".join(events))
