@@ -278,6 +278,8 @@ def run(args: argparse.Namespace) -> int:
                 with _open(path) as stream:
                     summary.files += 1
                     _scan(stream, name, extractor, summary, write, progress)
+            except BrokenPipeError:
+                raise  # the reader left (`scan | head`): stop quietly, see processor/cli.py
             except (OSError, EOFError, gzip.BadGzipFile) as exc:
                 reason = getattr(exc, "strerror", None) or str(exc)
                 print(f"vendor-errors scan: {path}: {reason}", file=sys.stderr)

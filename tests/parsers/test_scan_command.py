@@ -122,3 +122,20 @@ def test_undecodable_records_are_counted(tmp_path: Path) -> None:
     table = done.stdout.decode()
     assert "3 records" in table and "2 undecodable" in table
     assert "invalid utf-8: 1" in table and "record too large: 1" in table
+
+
+def test_a_reader_that_leaves_early_is_not_an_error() -> None:
+    """`vendor-errors scan ... | head -1`: no "Broken pipe" per file, exit status 0."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "processor.cli", "scan", "--format", "jsonl", *map(str, EXAMPLES)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=ROOT,
+    )
+    assert process.stdout is not None and process.stderr is not None
+    first = process.stdout.readline()
+    process.stdout.close()  # what `head -1` does after its line
+    status = process.wait(timeout=60)
+    assert orjson.loads(first)["vendor"]
+    assert status == 0
+    assert b"Broken pipe" not in process.stderr.read()
