@@ -11,7 +11,9 @@ Undecodable records (outcome "undecodable", `reason` says why) are those that ar
 - "invalid utf-8": more than 10% of the characters are invalid UTF-8 sequences (a few bad
   bytes in a text line are replaced and the line is analysed);
 - "binary data": more than 10% control characters (NUL, ...; tab, newlines and the ESC of
-  colour codes are text).
+  colour codes are text);
+- "truncated json": it opens a JSON object or array and never closes it, and nothing was
+  found in it (what was found in a cut-off record is still reported).
 Anything else is text: a plain line with no vendor error is "no_error".
 """
 
@@ -98,7 +100,7 @@ class Extractor:
                     return Result("undecodable", reason=reason)
         seen = may_hold_vendor_error(raw)
         if seen == NOTHING:
-            return Result("no_error")
+            return _truncated() if truncated_json(raw) else Result("no_error")
         return self._analyse(raw, text, seen, source, catalog)
 
     def extract_prefiltered(self, raw: bytes, seen: int, source: dict[str, Any]) -> Result:
@@ -138,7 +140,10 @@ class Extractor:
             reason = _binary_reason(raw)  # type: ignore[arg-type]
             if reason is not None:
                 return Result("undecodable", reason=reason)
-        return self._result(from_text(text, self._layouts), source, catalog)
+        result = self._result(from_text(text, self._layouts), source, catalog)
+        if not result.findings and truncated_json(raw):
+            return _truncated()
+        return result
 
     # -- findings ------------------------------------------------------------------------
 
@@ -255,6 +260,31 @@ class Extractor:
             time_unix_nano=when[1],
             trace_flags=env.trace_flags,
         )
+
+
+def truncated_json(raw: bytes | str) -> bool:
+    """A record that opens a JSON object or array and does not close it."""
+    closing = raw[-1:]
+    if closing in _CLOSERS:  # almost every JSON record: one slice, no copy
+        return False
+    if closing.isspace():
+        raw = raw.rstrip()
+        closing = raw[-1:]
+    opening = raw[:1]
+    if opening.isspace():
+        opening = raw.lstrip()[:1]
+    if opening in _OBJECT_OPENERS:
+        return closing not in _OBJECT_CLOSERS
+    return opening in _ARRAY_OPENERS and closing not in _ARRAY_CLOSERS
+
+
+_CLOSERS = (b"}", b"]", "}", "]")
+_OBJECT_OPENERS, _OBJECT_CLOSERS = (b"{", "{"), (b"}", "}")
+_ARRAY_OPENERS, _ARRAY_CLOSERS = (b"[", "["), (b"]", "]")
+
+
+def _truncated() -> Result:
+    return Result("undecodable", reason="truncated json")
 
 
 def _record_time(env: Envelope) -> tuple[str, int | None]:

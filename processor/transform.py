@@ -1,8 +1,8 @@
 """The transform stage: one record's bytes in, a parsers Result out, whatever the bytes are.
 
-The parsing itself is parsers.extract.Extractor's. This stage adds what the stream needs on top:
-a parser failure costs one record (dead-lettered), never the loop, and a JSON record cut off
-part-way with nothing recognisable in it is reported as damaged rather than as a quiet line.
+The parsing itself is parsers.extract.Extractor's (including what counts as undecodable). This
+stage adds what the stream needs on top: a parser failure costs one record (dead-lettered),
+never the loop.
 """
 
 from __future__ import annotations
@@ -53,24 +53,4 @@ class Transform:
         except Exception as exc:  # a parser bug must not crash the loop or stall the partition
             log.exception("parser failed on a record", extra=source)
             return Result("undecodable", reason=f"parser error: {type(exc).__name__}")
-        if result.outcome == "no_error" and not result.findings and truncated_json(value):
-            # The parser reads a cut-off JSON record as text; with nothing found in it, it is a
-            # damaged record an operator should see, not an ordinary line.
-            return Result("undecodable", reason="truncated json")
         return result
-
-
-def truncated_json(value: bytes) -> bool:
-    """A record that opens a JSON object or array and does not close it."""
-    closing = value[-1:]
-    if closing == b"}" or closing == b"]":  # almost every JSON record: one slice, no copy
-        return False
-    if closing.isspace():
-        value = value.rstrip()
-        closing = value[-1:]
-    opening = value[:1]
-    if opening.isspace():
-        opening = value.lstrip()[:1]
-    if opening == b"{":
-        return closing != b"}"
-    return opening == b"[" and closing != b"]"

@@ -1,4 +1,4 @@
-"""Small pieces of the processor: damaged-JSON detection, JSON logs, the command's help."""
+"""Small pieces of the processor: a parser failure, JSON logs, the command's help."""
 
 from __future__ import annotations
 
@@ -11,24 +11,7 @@ import pytest
 from parsers.result import Result
 from processor.cli import main
 from processor.logs import JsonFormatter
-from processor.transform import Transform, truncated_json
-
-
-@pytest.mark.parametrize(
-    ("value", "truncated"),
-    [
-        (b'{"level":"error","code":13', True),
-        (b'  {"a": [1, 2', True),
-        (b'[{"a": 1}, {"b"', True),
-        (b'{"a": 1}', False),
-        (b'{"a": 1}\r\n', False),
-        (b"[1, 2]", False),
-        (b"plain text line {not json", False),
-        (b"", False),
-    ],
-)
-def test_truncated_json(value: bytes, truncated: bool) -> None:
-    assert truncated_json(value) is truncated
+from processor.transform import Transform
 
 
 def test_logs_are_one_json_object_per_line() -> None:
@@ -72,21 +55,7 @@ class _Exploding:
         raise RecursionError("deep")
 
 
-class _Quiet:
-    catalog = None
-
-    def extract(self, raw: bytes | str, source: dict) -> Result:
-        return Result("no_error")
-
-
 def test_a_parser_failure_costs_one_record() -> None:
     result = Transform(_Exploding()).parse(b"{}", "t", 0, 7)  # type: ignore[arg-type]
     assert result.outcome == "undecodable"
     assert result.reason == "parser error: RecursionError"
-
-
-def test_cut_off_json_with_nothing_in_it_is_undecodable() -> None:
-    transform = Transform(_Quiet())  # type: ignore[arg-type]
-    assert transform.parse(b'{"level":"info","msg":"cut', "t", 0, 1).reason == "truncated json"
-    assert transform.parse(b'{"level":"info"}', "t", 0, 2).outcome == "no_error"
-    assert transform.parse(b"GET /healthz 200", "t", 0, 3).outcome == "no_error"
