@@ -47,6 +47,9 @@ POLL_TIMEOUT_MS = 500
 BUSY_POLL_TIMEOUT_MS = 50
 MAX_BATCHES_IN_FLIGHT = 32
 COMMIT_INTERVAL_SECONDS = 0.5
+# Delivered batches are counted (metrics), their spans shipped and their offsets made
+# committable together, at most this often.
+PUBLISH_INTERVAL_SECONDS = 0.2
 COMMIT_TIMEOUT_MS = 5_000
 LAG_TIMEOUT_MS = 2_000
 # Outputs not acknowledged by then count as failed; the producer's own delivery timeout is 60 s.
@@ -74,6 +77,45 @@ class _InFlight:
     next: dict[TopicPartition, int]  # what to commit once delivered
     work: _BatchWork
     started: float
+
+
+class _Delivered:
+    """Batches whose outputs were acknowledged, merged until they are published."""
+
+    def __init__(self, interval_seconds: float) -> None:
+        self.interval = interval_seconds
+        self._work = _BatchWork()
+        self._next: dict[TopicPartition, int] = {}
+        self._durations: list[tuple[str, float]] = []
+        self._count = 0
+        self._since = 0.0
+
+    def add(self, batch: _InFlight) -> None:
+        if not self._count:
+            self._since = time.monotonic()
+        self._count += 1
+        work = self._work
+        for topic, outcomes in batch.work.outcomes.items():
+            merged = work.outcomes.get(topic)
+            if merged is None:
+                work.outcomes[topic] = outcomes
+            else:
+                merged.update(outcomes)
+        work.errors.update(batch.work.errors)
+        work.spans.extend(batch.work.spans)
+        self._next.update(batch.next)  # batches are delivered in poll order: later is further
+        elapsed = time.perf_counter() - batch.started
+        self._durations.extend((topic, elapsed) for topic in batch.work.outcomes)
+
+    def due(self) -> bool:
+        return bool(self._count) and time.monotonic() - self._since >= self.interval
+
+    def take(self) -> tuple[_BatchWork, dict[TopicPartition, int], list[tuple[str, float]]] | None:
+        if not self._count:
+            return None
+        taken = (self._work, self._next, self._durations)
+        self._work, self._next, self._durations, self._count = _BatchWork(), {}, [], 0
+        return taken
 
 
 class Processor:
@@ -141,6 +183,7 @@ class Processor:
         self.source = Source.connect(settings.kafka, options)
         self._next_lag = 0.0
         self._in_flight: deque[_InFlight] = deque()
+        self._delivered = _Delivered(PUBLISH_INTERVAL_SECONDS)
 
     # -- control (any thread; signal handlers) --------------------------------------------------
 
@@ -209,16 +252,32 @@ class Processor:
             if head.ticket is not None and outbox is not None:
                 try:
                     if not outbox.check(head.ticket):
-                        return
+                        break
                 except DeliveryError as exc:
                     self._rewind(exc)
-                    return
+                    break
             in_flight.popleft()
-            self._publish(head.work)
-            self.source.mark_done(head.next)
-            elapsed = time.perf_counter() - head.started
-            for topic in head.work.outcomes:
-                self.metrics.record_duration(topic, elapsed)
+            self._delivered.add(head)
+        if self._delivered.due():
+            self._publish()
+
+    def _publish(self) -> None:
+        """Count what delivered batches did, ship their spans, and let their offsets commit.
+
+        Done for many batches at once (each metric update is a lot of Python in the SDK), and
+        always before their offsets may be committed: what is committed has been counted."""
+        delivered = self._delivered.take()
+        if delivered is None:
+            return
+        work, next_offsets, durations = delivered
+        for topic, outcomes in work.outcomes.items():
+            self.metrics.add_records(topic, outcomes)
+        self.metrics.add_errors(work.errors)
+        if self.spans is not None:
+            self.spans.send(work.spans)
+        for topic, seconds in durations:
+            self.metrics.record_duration(topic, seconds)
+        self.source.mark_done(next_offsets)
 
     def _wait_oldest(self, deadline: float | None = None) -> None:
         head = self._in_flight[0]
@@ -252,16 +311,14 @@ class Processor:
 
     def _process(self, batch: Batch, ticket: Ticket | None) -> _BatchWork:
         work = _BatchWork()
-        parse = self.transform.parse
+        parse_many = self.transform.parse_many
         for tp, records in batch.items():
-            topic, partition = tp.topic, tp.partition
-            outcomes = work.outcomes.setdefault(topic, Counter())
-            for record in records:
-                value = record.value
-                if value is None:  # a tombstone carries no log line
-                    outcomes["no_error"] += 1
-                    continue
-                result = parse(value, topic, partition, record.offset)
+            outcomes = work.outcomes.setdefault(tp.topic, Counter())
+            quiet, noted = parse_many(records, tp.topic, tp.partition)
+            if quiet:
+                outcomes["no_error"] += quiet
+            for index, result in noted:
+                record = records[index]
                 outcome = result.outcome
                 if outcome == "undecodable":
                     outcome = self._dead_letter(record, result, tp, ticket)
@@ -306,13 +363,6 @@ class Processor:
                 if span is not None:
                     work.spans.append(span)
 
-    def _publish(self, work: _BatchWork) -> None:
-        for topic, outcomes in work.outcomes.items():
-            self.metrics.add_records(topic, outcomes)
-        self.metrics.add_errors(work.errors)
-        if self.spans is not None:
-            self.spans.send(work.spans)
-
     def _still_waiting(self) -> bool:
         """Called while outputs are in flight: report alive; give up past the stop deadline."""
         self.heartbeat.beat()
@@ -346,6 +396,7 @@ class Processor:
         if self._in_flight:  # not acknowledged in time: not committed, read again after restart
             log.warning("batches left unacknowledged", extra={"batches": len(self._in_flight)})
             self._in_flight.clear()
+        self._publish()
         committed = self.source.commit(min(COMMIT_TIMEOUT_MS, self._remaining_ms()))
         # Each step is bounded by what is left of shutdown.timeout_seconds, and one failing
         # step (a collector that is down) must not keep the others from running.
