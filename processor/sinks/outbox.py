@@ -17,6 +17,7 @@ from typing import Any
 
 from kafka import KafkaProducer
 from kafka.errors import KafkaError, KafkaTimeoutError, MessageSizeTooLargeError
+from kafka.partitioner.default import DefaultPartitioner, murmur2
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +57,36 @@ class Ticket:
     checked: int = 0
 
 
+class KeyHashingPartitioner(DefaultPartitioner):
+    """Kafka's default partitioning (murmur2 of the key, as the Java client), each key's hash
+    computed once: enriched records are keyed `vendor:code`, a few hundred distinct keys, and
+    murmur2 in pure Python is a fifth of the cost of a send."""
+
+    MAX_KEYS = 10_000
+
+    def __init__(self) -> None:
+        self._hashes: dict[bytes, int] = {}
+
+    def partition(
+        self,
+        topic: str,
+        key: Any,
+        serialized_key: bytes | None,
+        value: Any,
+        serialized_value: Any,
+        cluster: Any,
+    ) -> int:
+        if serialized_key is None:
+            return super().partition(topic, key, serialized_key, value, serialized_value, cluster)
+        hashed = self._hashes.get(serialized_key)
+        if hashed is None:
+            if len(self._hashes) >= self.MAX_KEYS:  # bounded whatever the keys
+                self._hashes.clear()
+            hashed = self._hashes[serialized_key] = murmur2(serialized_key) & 0x7FFFFFFF
+        partitions = sorted(cluster.partitions_for_topic(topic))
+        return partitions[hashed % len(partitions)]
+
+
 class Outbox:
     def __init__(self, producer: KafkaProducer) -> None:
         self._producer = producer
@@ -72,6 +103,7 @@ class Outbox:
             enable_idempotence=False,
             linger_ms=LINGER_MS,
             batch_size=256 * 1024,
+            partitioner=KeyHashingPartitioner(),
             # A dead-lettered record is the original bytes plus headers; the broker still has the
             # last word (max.message.bytes), and refusals are shrunk and retried (see check()).
             max_request_size=max(1 << 20, 2 * max_record_bytes + (64 << 10)),

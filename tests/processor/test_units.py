@@ -59,3 +59,27 @@ def test_a_parser_failure_costs_one_record() -> None:
     result = Transform(_Exploding()).parse(b"{}", "t", 0, 7)  # type: ignore[arg-type]
     assert result.outcome == "undecodable"
     assert result.reason == "parser error: RecursionError"
+
+
+def test_key_hashing_partitioner_places_keys_as_the_default_one() -> None:
+    from kafka.partitioner.default import DefaultPartitioner
+
+    from processor.sinks.outbox import KeyHashingPartitioner
+
+    class Cluster:
+        def topics(self) -> set[str]:
+            return {"out"}
+
+        def partitions_for_topic(self, topic: str) -> set[int]:
+            return set(range(7))
+
+        def available_partitions_for_topic(self, topic: str) -> set[int]:
+            return set(range(7))
+
+    ours, default = KeyHashingPartitioner(), DefaultPartitioner()
+    keys = [f"{vendor}:{code}".encode() for vendor in ("8x8", "webex") for code in range(300)]
+    for key in keys * 2:  # the second time from the cache
+        assert ours.partition("out", key, key, b"", b"", Cluster()) == default.partition(
+            "out", key, key, b"", b"", Cluster()
+        )
+    assert 0 <= ours.partition("out", None, None, b"", b"", Cluster()) < 7
