@@ -37,6 +37,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import catalog
 from parsers.extract import Extractor
+from processor import heap
 from processor.cli import main as cli_main
 from processor.commands.scan import Summary, _scan
 
@@ -219,8 +220,11 @@ _EXTRACTOR: Extractor | None = None
 
 
 def start_up() -> Extractor:
-    """What `vendor-errors scan` does once before reading: load the catalog, compile patterns."""
-    return Extractor(catalog.load())
+    """What `vendor-errors scan` does once before reading: load the catalog, compile patterns,
+    settle the heap (processor/heap.py)."""
+    extractor = Extractor(catalog.load())
+    heap.settle_after_start_up()
+    return extractor
 
 
 def scan(path: Path) -> int:

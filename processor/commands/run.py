@@ -122,6 +122,7 @@ def run(args: argparse.Namespace) -> int:
 
     from kafka.errors import KafkaError
 
+    from processor import heap
     from processor.app import Processor
 
     try:
@@ -144,6 +145,7 @@ def run(args: argparse.Namespace) -> int:
         return 1
     # The signal handler only sets `stop`; this thread turns it into a processor stop.
     threading.Thread(target=lambda: (stop.wait(), processor.stop()), daemon=True).start()
+    heap.settle_after_start_up()
     try:
         processor.run()
     except Exception:

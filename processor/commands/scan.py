@@ -26,6 +26,7 @@ from parsers.grok import GrokError
 from parsers.prefilter import candidate_kinds
 from parsers.records import Batch, iter_batches
 from parsers.result import Result
+from processor import heap
 
 TOP_CODES = 15
 
@@ -267,6 +268,7 @@ def run(args: argparse.Namespace) -> int:
     except (catalog.CatalogError, GrokError) as exc:
         print(f"vendor-errors scan: {exc}", file=sys.stderr)
         return 2
+    heap.settle_after_start_up()
     summary = Summary()
     progress = Progress(sys.stderr) if sys.stderr.isatty() else None
     write = sys.stdout.buffer.write if output == "jsonl" else None
