@@ -13,8 +13,10 @@ oversized records.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Sequence
-from operator import itemgetter
+from itertools import compress, repeat
+from operator import gt, itemgetter
 from typing import Any
 
 from parsers.extract import Extractor, truncated_json
@@ -27,6 +29,8 @@ Noted = list[tuple[int, Result]]
 SourceOf = Callable[[int], dict[str, Any]]
 
 _CLOSERS = (b"}", b"]")
+# What a cut-off JSON record can start with: a bracket, or blanks before one.
+_MAY_OPEN = (b"{", b"[", b" ", b"\t", b"\r", b"\n", b"\f", b"\v")
 _by_index = itemgetter(0)
 
 
@@ -93,15 +97,24 @@ def _screen(
         if result.outcome != "no_error" or result.findings:
             noted.append((index, result))
     # The records no needle matched are "no_error", unless cut off part-way (truncated JSON).
-    # When every record ends with a closing bracket none is; one count of the joined bytes
-    # tells, which saves a Python step per record in the usual JSON-log batch.
-    closed = block.count(b"}\n") + block.count(b"]\n") + (block[-1:] in _CLOSERS)
-    if closed != count:
+    # Only a record that starts like JSON (or with blanks) and does not end like it can be;
+    # both tests run in C over the whole batch (map over bytes methods, no Python per record).
+    suspects = list(
+        compress(
+            itertools.count(),
+            map(
+                gt,
+                map(bytes.startswith, values, repeat(_MAY_OPEN)),
+                map(bytes.endswith, values, repeat(_CLOSERS)),
+            ),
+        )
+    )
+    if suspects:
         skip = set(chosen)
         damaged = [
             (index, Result("undecodable", reason="truncated json"))
-            for index, value in enumerate(values)
-            if value[-1:] not in _CLOSERS and index not in skip and truncated_json(value)
+            for index in suspects
+            if index not in skip and truncated_json(values[index])
         ]
         if damaged:
             noted.extend(damaged)
