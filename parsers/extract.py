@@ -30,14 +30,16 @@ from catalog import Catalog
 from parsers import triage
 from parsers.attribution import CodeIndex, attribute, attribute_record
 from parsers.envelope import Envelope, from_json, from_text
-from parsers.fields import is_success_code
+from parsers.fields import ERROR_LEVELS
 from parsers.grok import Layouts
 from parsers.prefilter import CODE_MEMBER, NOTHING, may_hold_vendor_error
 from parsers.result import Finding, Result
+from parsers.templates import Templates
 from parsers.times import record_time, rfc3339
-from parsers.urls import sanitize_url, url_host
-from parsers.vendors import RECOGNISERS, webex
+from parsers.urls import exported
+from parsers.vendors import RECOGNISERS
 from parsers.vendors.base import Reading
+from parsers.verdict import Verdicts
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +47,8 @@ log = logging.getLogger(__name__)
 _CONTROL_BYTES = bytes(b for b in range(32) if b not in (9, 10, 11, 12, 13, 27)) + b"\x7f"
 _loads = orjson.loads
 _JSONDecodeError = orjson.JSONDecodeError
+# What is built once per catalog object: reloads swap the catalog, and these with it.
+PerCatalog = tuple[Catalog, CodeIndex, Verdicts, Templates]
 
 
 class Extractor:
@@ -59,10 +63,19 @@ class Extractor:
         max_record_bytes: int = 1 << 20,
     ) -> None:
         self.catalog = catalog
-        self.include_status = include_status
+        self._cached: PerCatalog | None = None
+        self._include_status = include_status
         self.max_record_bytes = max_record_bytes
         self._layouts = Layouts.default(patterns)  # raises GrokError for a bad pattern
-        self._index: tuple[Catalog, CodeIndex] | None = None
+
+    @property
+    def include_status(self) -> bool:
+        return self._include_status
+
+    @include_status.setter
+    def include_status(self, value: bool) -> None:
+        self._include_status = value
+        self._cached = None  # verdicts and templates were made for the other setting
 
     # -- the hot path --------------------------------------------------------------------
 
@@ -134,6 +147,10 @@ class Extractor:
                 # With a code member spelled out the full analysis is due anyway.
                 if seen != CODE_MEMBER and not triage.json_needs_look(obj):
                     return Result("no_error")
+                if obj.__class__ is dict and raw.__class__ is bytes:
+                    result = self._templated(raw, obj, source, catalog)  # type: ignore[arg-type]
+                    if result is not None:
+                        return result
                 return self._result(from_json(obj), source, catalog)
         if text is None:
             text = raw.decode("ascii")  # type: ignore[union-attr]
@@ -147,18 +164,30 @@ class Extractor:
 
     # -- findings ------------------------------------------------------------------------
 
-    def _code_index(self, catalog: Catalog) -> CodeIndex:
-        cached = self._index
+    def _per_catalog(self, catalog: Catalog) -> PerCatalog:
+        cached = self._cached
         if cached is None or cached[0] is not catalog:
-            cached = (catalog, CodeIndex.build(catalog))
-            self._index = cached
-        return cached[1]
+            verdicts = Verdicts(catalog, self.include_status)
+            cached = (catalog, CodeIndex.build(catalog), verdicts, Templates())
+            self._cached = cached
+        return cached
+
+    def _templated(
+        self, raw: bytes, obj: dict[str, Any], source: dict[str, Any], catalog: Catalog
+    ) -> Result | None:
+        """A JSON object record's result from its template (parsers.templates), or None."""
+        cached = self._cached
+        if cached is None or cached[0] is not catalog:
+            cached = self._per_catalog(catalog)
+        return cached[3].result(
+            raw, obj, source, lambda template: self._result(from_json(template), {}, catalog)
+        )
 
     def _result(self, env: Envelope, source: dict[str, Any], catalog: Catalog) -> Result:
-        cached = self._index
-        index = (
-            cached[1] if cached is not None and cached[0] is catalog else self._code_index(catalog)
-        )
+        cached = self._cached
+        if cached is None or cached[0] is not catalog:
+            cached = self._per_catalog(catalog)
+        index, verdicts = cached[1], cached[2]
         findings: list[Finding] = []
         seen: dict[tuple[Any, ...], int] = {}
         vendors_seen: set[str] = set()
@@ -170,7 +199,7 @@ class Extractor:
             reading = RECOGNISERS[vendor].read(candidate)
             vendors_seen.add(vendor)
             when = when or _record_time(env)
-            finding = self._finding(env, vendor, reading, catalog, source, when)
+            finding = _finding(env, vendor, reading, verdicts, source, when)
             if finding is None:
                 continue
             event = finding.event
@@ -194,7 +223,7 @@ class Extractor:
             if vendor is not None and vendor not in vendors_seen:
                 reading = Reading(code=None, http_status=env.status)
                 when = when or _record_time(env)
-                finding = self._finding(env, vendor, reading, catalog, source, when)
+                finding = _finding(env, vendor, reading, verdicts, source, when)
                 if finding is not None:
                     findings.append(finding)
         for finding in findings:
@@ -202,64 +231,56 @@ class Extractor:
                 return Result("error_found", findings)
         return Result("no_error", findings)
 
-    def _finding(
-        self,
-        env: Envelope,
-        vendor: str,
-        reading: Reading,
-        catalog: Catalog,
-        source: dict[str, Any],
-        when: tuple[str, int | None],
-    ) -> Finding | None:
-        code = reading.code
-        status = reading.http_status or env.status
-        if code is None:
-            if status is None or status < 400:
-                return None
-            code = f"http_{status}"
-        elif is_success_code(code):
-            return None
-        channel = (
-            webex.channel_for(reading.channel or env.channel, code) if vendor == "webex" else None
-        )
-        entry = catalog.lookup(vendor, code, channel, status, reading.message)
-        if not entry.known:
-            if code.isdigit() and len(code) == 3 and 400 <= int(code) <= 599:
-                # A vendor echoing the HTTP status as its code: report the status.
-                status = status or int(code)
-                code = f"http_{code}"
-                entry = catalog.lookup(vendor, code, channel, status, reading.message)
-            failed = status is not None and status >= 400
-            if not (reading.error_hint or failed or env.is_error_level):
-                return None  # an unknown code with no sign of failure is not evidence
-        if not entry.is_error and not self.include_status:
-            return None
-        url = env.url_for(vendor) if env.urls else None
-        clean_url = sanitize_url(url) if url else None
-        event = {
-            "vendor": vendor,
-            "code": entry.code if entry.known else code,
-            "channel": channel,
-            "http_status": status,
-            "message": reading.message or entry.message,
-            "category": entry.category,
-            "severity": entry.severity,
-            "transient": entry.transient,
-            "known": entry.known,
-            "timestamp": when[0],
-            "trace_id": env.trace_id,
-            "span_id": env.span_id,
-            "correlation_id": reading.correlation_id or env.correlation_id,
-            "source": source,
-        }
-        return Finding(
-            event=event,
-            url=clean_url,
-            server_address=url_host(clean_url) if clean_url else None,
-            http_method=env.method,
-            time_unix_nano=when[1],
-            trace_flags=env.trace_flags,
-        )
+
+def _finding(
+    env: Envelope,
+    vendor: str,
+    reading: Reading,
+    verdicts: Verdicts,
+    source: dict[str, Any],
+    when: tuple[str, int | None],
+) -> Finding | None:
+    verdict = verdicts.get(
+        vendor,
+        reading.code,
+        reading.http_status or env.status,
+        (reading.channel or env.channel) if vendor == "webex" else None,
+        reading.message,
+        reading.error_hint,
+        env.level is not None and env.level in ERROR_LEVELS,
+    )
+    if verdict is None:
+        return None
+    code, channel, status, message, category, severity, transient, known = verdict
+    url = env.url_for(vendor) if env.urls else None
+    clean_url, host = exported(url) if url else _NO_URL
+    event = {
+        "vendor": vendor,
+        "code": code,
+        "channel": channel,
+        "http_status": status,
+        "message": message,
+        "category": category,
+        "severity": severity,
+        "transient": transient,
+        "known": known,
+        "timestamp": when[0],
+        "trace_id": env.trace_id,
+        "span_id": env.span_id,
+        "correlation_id": reading.correlation_id or env.correlation_id,
+        "source": source,
+    }
+    return Finding(
+        event=event,
+        url=clean_url,
+        server_address=host,
+        http_method=env.method,
+        time_unix_nano=when[1],
+        trace_flags=env.trace_flags,
+    )
+
+
+_NO_URL: tuple[None, None] = (None, None)
 
 
 def truncated_json(raw: bytes | str) -> bool:

@@ -75,17 +75,15 @@ def record_time(value: object) -> tuple[str, int] | None:
         and value[10] == "T"  # type: ignore[index]
     ):
         # Already "2024-05-01T12:00:00.123Z", the spelling events use: keep it, find the nanos.
-        if _EVENT_TIME(value) is not None:  # type: ignore[arg-type]
-            # Records of one minute share its start: parse that once, add the seconds.
-            minute = _minutes.get(value[:16])  # type: ignore[index]
-            if minute is None:
-                minute = _minute(value[:16])  # type: ignore[index]
-            second = int(value[17:19])  # type: ignore[index]
-            if minute >= 0 and second < 60:
-                seconds = minute + second
-                if not _MIN_SECONDS <= seconds < _MAX_SECONDS:
-                    return None
-                return value, seconds * 1_000_000_000 + int(value[20:23]) * 1_000_000  # type: ignore[index,return-value]
+        # Records of one second share its start: parse that once, add the milliseconds.
+        seconds = _seconds.get(value[:19])  # type: ignore[index]
+        if seconds is None:
+            seconds = _second(value[:19])  # type: ignore[index]
+        millis = _MILLIS.get(value[20:23])  # type: ignore[index]
+        if seconds >= 0 and millis is not None:
+            if not _MIN_SECONDS <= seconds < _MAX_SECONDS:
+                return None
+            return value, seconds * 1_000_000_000 + millis  # type: ignore[return-value]
         try:
             moment = datetime.fromisoformat(value)  # type: ignore[arg-type]
         except ValueError:
@@ -101,8 +99,27 @@ def record_time(value: object) -> tuple[str, int] | None:
     return rfc3339(parsed[0]), parsed[1]
 
 
-_EVENT_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", re.ASCII).fullmatch
+_SECOND = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d", re.ASCII).fullmatch
+# "000".."999" -> nanoseconds: a lookup both checks the three ASCII digits and converts them.
+_MILLIS = {f"{millis:03d}": millis * 1_000_000 for millis in range(1000)}
+_seconds: dict[str, int] = {}
 _minutes: dict[str, int] = {}
+
+
+def _second(text: str) -> int:
+    """Unix seconds of "2024-05-01T12:00:00" (UTC), or -1 when it is no valid time."""
+    seconds = -1
+    if _SECOND(text) is not None:
+        minute = _minutes.get(text[:16])
+        if minute is None:
+            minute = _minute(text[:16])
+        second = int(text[17:19])
+        if minute >= 0 and second < 60:
+            seconds = minute + second
+    if len(_seconds) >= 4096:
+        _seconds.clear()
+    _seconds[text] = seconds
+    return seconds
 
 
 def _minute(text: str) -> int:

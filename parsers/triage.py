@@ -80,9 +80,17 @@ def _object(obj: dict[str, Any], look: _Look, depth: int) -> bool:
             return True
         cls = value.__class__
         if cls is str:
-            if kind == K_MESSAGE:
-                if _has_body(value) or "ode" in value or "ODE" in value:
-                    return True  # also "error code 1300" in prose
+            if kind == K_OTHER:  # most fields; `_has_body`, inlined (the hot path)
+                if (
+                    len(value) > 8
+                    and ("{" in value or "=" in value)
+                    and ("ode" in value or "ODE" in value)
+                ):
+                    return True
+            elif kind == K_MESSAGE:
+                # A body or key=value code in it needs a code member; so does "error code 1300".
+                if "ode" in value or "ODE" in value:
+                    return True
             elif kind == K_LEVEL:
                 if value.lower() in _FAILED_LEVELS:
                     look.failed = True
@@ -93,8 +101,6 @@ def _object(obj: dict[str, Any], look: _Look, depth: int) -> bool:
                 if status is not None:
                     look.failed = look.failed or status >= 400
                     look.calm = True
-            elif len(value) > 8 and _has_body(value):
-                return True
         elif cls is int:
             if kind == K_STATUS and 100 <= value <= 599:
                 look.failed = look.failed or value >= 400

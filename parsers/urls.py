@@ -134,3 +134,18 @@ def _host(url: str) -> str | None:
     if colon >= 0:
         host = host[:colon]
     return host.lower().rstrip(".") or None
+
+
+_exported: dict[str, tuple[str | None, str | None]] = {}
+
+
+def exported(url: str) -> tuple[str | None, str | None]:
+    """(`sanitize_url(url)`, its host): what a finding carries of the URL of the failed call."""
+    found = _exported.get(url)
+    if found is None:
+        clean = sanitize_url(url)
+        found = (clean, url_host(clean) if clean else None)
+        if len(_exported) >= _CACHE_LIMIT:
+            _exported.clear()
+        _exported[url] = found
+    return found
