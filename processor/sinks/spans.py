@@ -22,10 +22,15 @@ import os
 import queue
 import signal
 import time
+from collections.abc import Mapping
 from typing import Any, NamedTuple
 
 from opentelemetry import trace
 from opentelemetry.context import Context
+from opentelemetry.sdk.environment_variables import (
+    OTEL_BSP_MAX_EXPORT_BATCH_SIZE,
+    OTEL_BSP_SCHEDULE_DELAY,
+)
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
@@ -47,9 +52,22 @@ log = logging.getLogger(__name__)
 
 # Batches of descriptions waiting for the child; beyond this they are dropped.
 QUEUE_BATCHES = 256
-# Spans per OTLP export request, and how long a span waits for its batch to fill.
+# Spans per OTLP export request, and how long a span waits for its batch to fill; the
+# standard OTEL_BSP_MAX_EXPORT_BATCH_SIZE and OTEL_BSP_SCHEDULE_DELAY (ms) override them.
 EXPORT_BATCH = 512
 EXPORT_DELAY_SECONDS = 1.0
+
+
+def _export_settings(environ: Mapping[str, str]) -> tuple[int, float]:
+    """Batch size and delay; a malformed value is ignored, as the SDK ignores it."""
+    batch, delay = EXPORT_BATCH, EXPORT_DELAY_SECONDS
+    with contextlib.suppress(KeyError, ValueError):
+        batch = max(1, int(environ[OTEL_BSP_MAX_EXPORT_BATCH_SIZE]))
+    with contextlib.suppress(KeyError, ValueError):
+        delay = max(0.0, float(environ[OTEL_BSP_SCHEDULE_DELAY]) / 1000)
+    return batch, delay
+
+
 # The exporting child's nice(2) increment: it yields the CPU to the poll loop.
 EXPORTER_NICENESS = 10
 
@@ -250,12 +268,13 @@ def _child_main(descriptions: multiprocessing.Queue, log_level: str) -> None:
     # same host) the exporter gives way to the poll loop; behind, it drops (see SpanShipper).
     with contextlib.suppress(OSError):
         os.nice(EXPORTER_NICENESS)
-    writer = SpanWriter(service_resource())
+    batch_size, delay = _export_settings(os.environ)
+    writer = SpanWriter(service_resource(), batch_size=batch_size)
     parent = multiprocessing.parent_process()
     oldest = 0.0  # when the oldest pending span was described
     try:
         while True:
-            wait = EXPORT_DELAY_SECONDS if not writer.pending else oldest - time.monotonic()
+            wait = delay if not writer.pending else oldest - time.monotonic()
             try:
                 item = descriptions.get(timeout=max(wait, 0.0))
             except queue.Empty:
@@ -267,7 +286,7 @@ def _child_main(descriptions: multiprocessing.Queue, log_level: str) -> None:
             if item is None:
                 break
             if not writer.pending:
-                oldest = time.monotonic() + EXPORT_DELAY_SECONDS
+                oldest = time.monotonic() + delay
             writer.send(item)
     finally:
         writer.close()

@@ -152,3 +152,29 @@ def test_a_child_process_exports_them_over_otlp(monkeypatch: pytest.MonkeyPatch)
         assert span["resource"]["service.name"] == "shipper-test"
     finally:
         receiver.close()
+
+
+def test_export_batch_and_delay_follow_the_standard_variables() -> None:
+    from processor.sinks.spans import EXPORT_BATCH, EXPORT_DELAY_SECONDS, _export_settings
+
+    assert _export_settings({}) == (EXPORT_BATCH, EXPORT_DELAY_SECONDS)
+    assert _export_settings(
+        {"OTEL_BSP_MAX_EXPORT_BATCH_SIZE": "64", "OTEL_BSP_SCHEDULE_DELAY": "60000"}
+    ) == (64, 60.0)
+    assert _export_settings({"OTEL_BSP_SCHEDULE_DELAY": "soon"}) == (
+        EXPORT_BATCH,
+        EXPORT_DELAY_SECONDS,
+    )
+
+
+def test_a_full_batch_is_exported_without_a_flush() -> None:
+    exporter = InMemorySpanExporter()
+    writer = SpanWriter(Resource.create({"service.name": "t"}), exporter, batch_size=2)
+    described = describe(finding(), "app-logs", 2, 41, None, None, "vendor-errors", REDACT)
+    assert described is not None
+    writer.send([described])
+    assert exporter.get_finished_spans() == ()
+    writer.send([described])
+    assert len(exporter.get_finished_spans()) == 2
+    assert writer.pending == 0
+    writer.close()
