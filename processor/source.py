@@ -30,6 +30,9 @@ log = logging.getLogger(__name__)
 
 # A commit whose answer never came (a lost coordinator) stops blocking new ones after this.
 COMMIT_GIVE_UP_SECONDS = 30.0
+# While the cluster is unreachable: the pause between polls, and between two warnings.
+UNREACHABLE_BACKOFF_MS = 500
+UNREACHABLE_LOG_SECONDS = 30.0
 
 Batch = Mapping[TopicPartition, Sequence[ConsumerRecord]]
 Offsets = dict[TopicPartition, OffsetAndMetadata]
@@ -115,6 +118,7 @@ class Source:
         self.listener = RebalanceListener(self)
         self._commit_in_flight = False
         self._last_commit = 0.0
+        self._last_unreachable_log = 0.0
         consumer.subscribe(topics=list(topics), listener=self.listener)
 
     @classmethod
@@ -140,7 +144,19 @@ class Source:
         return self.listener.assigned
 
     def poll(self, timeout_ms: int) -> Batch:
-        batch = self.consumer.poll(timeout_ms=timeout_ms)
+        try:
+            batch = self.consumer.poll(timeout_ms=timeout_ms)
+        except KafkaError as exc:
+            if not exc.retriable:
+                raise
+            # kafka-python 3 can raise from poll() while the cluster is unreachable (a metadata
+            # refresh that fails to connect); the consumer reconnects by itself on later polls.
+            now = time.monotonic()
+            if now - self._last_unreachable_log > UNREACHABLE_LOG_SECONDS:
+                self._last_unreachable_log = now
+                log.warning("kafka unreachable; polling again", extra={"error": repr(exc)})
+            time.sleep(min(timeout_ms, UNREACHABLE_BACKOFF_MS) / 1000)
+            batch = {}
         revoked = self.listener.take_revoked()
         if revoked:
             kept = self.listener.assigned

@@ -83,3 +83,25 @@ def test_key_hashing_partitioner_places_keys_as_the_default_one() -> None:
             "out", key, key, b"", b"", Cluster()
         )
     assert 0 <= ours.partition("out", None, None, b"", b"", Cluster()) < 7
+
+
+def test_an_unreachable_cluster_during_poll_is_waited_out() -> None:
+    from kafka.errors import KafkaConnectionError, UnsupportedVersionError
+
+    from processor.source import Source
+
+    class Consumer:
+        def __init__(self, error: Exception) -> None:
+            self.error = error
+
+        def subscribe(self, topics: list[str], listener: object) -> None:
+            pass
+
+        def poll(self, timeout_ms: int) -> dict:
+            raise self.error
+
+    source = Source(Consumer(KafkaConnectionError("111 ECONNREFUSED")), ["t"])  # type: ignore[arg-type]
+    assert source.poll(10) == {}  # retriable: logged, no batch, the loop goes on
+    fatal = Source(Consumer(UnsupportedVersionError()), ["t"])  # type: ignore[arg-type]
+    with pytest.raises(UnsupportedVersionError):
+        fatal.poll(10)
