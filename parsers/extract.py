@@ -34,6 +34,7 @@ from parsers.fields import ERROR_LEVELS
 from parsers.grok import Layouts
 from parsers.prefilter import CODE_MEMBER, NOTHING, may_hold_vendor_error
 from parsers.result import Finding, Result
+from parsers.skeletons import Skeletons
 from parsers.templates import Templates
 from parsers.times import record_time, rfc3339
 from parsers.urls import exported
@@ -139,6 +140,10 @@ class Extractor:
         if start.isspace():
             start = raw.lstrip()[:1]
         if start in (b"{", "{", b"[", "["):
+            if start == b"{" and raw.__class__ is bytes:
+                result = self._from_skeleton(raw, seen, source, catalog)  # type: ignore[arg-type]
+                if result is not None:
+                    return result
             try:
                 obj = _loads(raw)
             except _JSONDecodeError:
@@ -148,7 +153,7 @@ class Extractor:
                 if seen != CODE_MEMBER and not triage.json_needs_look(obj):
                     return Result("no_error")
                 if obj.__class__ is dict and raw.__class__ is bytes:
-                    result = self._templated(raw, obj, source, catalog)  # type: ignore[arg-type]
+                    result = self._templated(raw, obj, seen, source, catalog)  # type: ignore[arg-type]
                     if result is not None:
                         return result
                 return self._result(from_json(obj), source, catalog)
@@ -168,19 +173,38 @@ class Extractor:
         cached = self._cached
         if cached is None or cached[0] is not catalog:
             verdicts = Verdicts(catalog, self.include_status)
-            cached = (catalog, CodeIndex.build(catalog), verdicts, Templates())
+            templates = Templates(Skeletons())
+            cached = (catalog, CodeIndex.build(catalog), verdicts, templates)
             self._cached = cached
         return cached
 
+    def _from_skeleton(
+        self, raw: bytes, seen: int, source: dict[str, Any], catalog: Catalog
+    ) -> Result | None:
+        """A JSON object record's result from its raw bytes (parsers.skeletons), or None."""
+        cached = self._cached
+        if cached is None or cached[0] is not catalog:
+            cached = self._per_catalog(catalog)
+        return cached[3].from_raw(raw, seen, source)
+
     def _templated(
-        self, raw: bytes, obj: dict[str, Any], source: dict[str, Any], catalog: Catalog
+        self,
+        raw: bytes,
+        obj: dict[str, Any],
+        seen: int,
+        source: dict[str, Any],
+        catalog: Catalog,
     ) -> Result | None:
         """A JSON object record's result from its template (parsers.templates), or None."""
         cached = self._cached
         if cached is None or cached[0] is not catalog:
             cached = self._per_catalog(catalog)
         return cached[3].result(
-            raw, obj, source, lambda template: self._result(from_json(template), {}, catalog)
+            raw,
+            obj,
+            source,
+            lambda template: self._result(from_json(template), {}, catalog),
+            seen,
         )
 
     def _result(self, env: Envelope, source: dict[str, Any], catalog: Catalog) -> Result:

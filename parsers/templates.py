@@ -17,7 +17,7 @@ a placeholder stands only for a value the analysis copies to the event and never
 - a value is templated only in a strict format and its placeholder has that format, so every
   test the analysis makes of it (a valid time? a valid trace id? blank?) answers the same;
 - times are templated only when the record's own time (the first top-level field with a time
-  role, see `_top`) is a templated one: then no other time can become the event's;
+  role, see `template_of`) is a templated one: then no other time can become the event's;
 - placeholders are unique per templated value: an event field holding one took it from that
   value (a record holding placeholder text elsewhere, in any case or spelled with dashes as
   trace ids may be, is analysed as it is).
@@ -33,13 +33,16 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
 from parsers.fields import R_NONE, R_TIMESTAMP, TOP_ROLES, role_of
 from parsers.result import Finding, Result
 from parsers.times import record_time, rfc3339
+
+if TYPE_CHECKING:  # parsers.skeletons builds on this module
+    from parsers.skeletons import Skeletons
 
 MAX_RECORD_BYTES = 4096
 MAX_TEMPLATES = 1024
@@ -86,15 +89,33 @@ Slots = tuple[int, int, int, int]
 class Templates:
     """The analysed templates of one catalog object and one `include_status` setting."""
 
-    __slots__ = ("_active", "_hits", "_skipped", "_store", "_tries")
+    __slots__ = ("_active", "_hits", "_skeletons", "_skipped", "_store", "_tries")
 
-    def __init__(self) -> None:
+    def __init__(self, skeletons: Skeletons | None = None) -> None:
         self._store: dict[bytes, tuple[str, list[tuple[Finding, Slots]]]] = {}
+        # Raw-bytes shortcuts to the templates (parsers.skeletons), learnt as records repeat.
+        self._skeletons = skeletons
         # Templating only pays when records repeat: a miss costs more than the analysis
         # alone. When fewer than half the records of a window find their template, only one
         # record in PROBE_EVERY tries, until the probes find theirs again.
         self._active = True
         self._tries = self._hits = self._skipped = 0
+
+    def from_raw(self, raw: bytes, seen: int, source: dict[str, Any]) -> Result | None:
+        """The result of a record whose skeleton is known, without decoding it; None when it
+        is not (the caller decodes it and goes on to `result`). `seen`: what the prefilter
+        found in it."""
+        skeletons = self._skeletons
+        if skeletons is None or not self._active or len(raw) > MAX_RECORD_BYTES:
+            return None
+        found = skeletons.lookup(raw, seen)
+        if found is None:
+            return None
+        analysed = self._store.get(found[0])
+        if analysed is None:  # the store was emptied since: the caller fills it again
+            return None
+        self._count(True)
+        return _instance(analysed, found[1], source)
 
     def result(
         self,
@@ -102,9 +123,11 @@ class Templates:
         obj: dict[str, Any],
         source: dict[str, Any],
         analyse: Callable[[dict[str, Any]], Result],
+        seen: int = 0,
     ) -> Result | None:
         """What `analyse(obj)` gives, with `source` as the events' source, from the record's
-        template; None when the record is not templated (the caller analyses it)."""
+        template; None when the record is not templated (the caller analyses it). `seen`:
+        what the prefilter found in the record (skeletons are kept per kind)."""
         if len(raw) > MAX_RECORD_BYTES:
             return None
         if not self._active:
@@ -113,7 +136,7 @@ class Templates:
                 return None
         values: list[Any] = []
         times: list[int] = []
-        template = _top(obj, values, times)
+        template = template_of(obj, values, times)
         if template is None:
             return None  # nothing to template: no cheaper than the analysis itself
         key = orjson.dumps(template)
@@ -123,12 +146,10 @@ class Templates:
             return None
         store = self._store
         analysed = store.get(key)
-        self._tries += 1
-        if analysed is not None:
-            self._hits += 1
-        if self._tries >= (WINDOW if self._active else PROBES):
-            self._active = self._hits * 2 >= self._tries
-            self._tries = self._hits = 0
+        self._count(analysed is not None)
+        if analysed is not None and self._skeletons is not None:
+            # A template seen twice: the next copies may be recognised from their bytes.
+            self._skeletons.learn(raw, seen, key, len(values))
         if analysed is None:
             result = analyse(template)
             analysed = (result.outcome, [(f, _slots(f, times)) for f in result.findings])
@@ -138,8 +159,16 @@ class Templates:
                 store[key] = analysed
         return _instance(analysed, values, source)
 
+    def _count(self, hit: bool) -> None:
+        self._tries += 1
+        if hit:
+            self._hits += 1
+        if self._tries >= (WINDOW if self._active else PROBES):
+            self._active = self._hits * 2 >= self._tries
+            self._tries = self._hits = 0
 
-def _top(obj: dict[str, Any], values: list[Any], times: list[int]) -> dict[str, Any] | None:
+
+def template_of(obj: dict[str, Any], values: list[Any], times: list[int]) -> dict[str, Any] | None:
     """`_inner` for the record itself, which also decides whether times are templated.
 
     The event's time is read from the first field with a time role among the top-level
@@ -174,7 +203,7 @@ def _top(obj: dict[str, Any], values: list[Any], times: list[int]) -> dict[str, 
             elif kind == TIME and templated_times is None and cls is not list:
                 templated_times = False
             continue
-        value = _value(kind, value, templated_times is not False)
+        value = value_of(kind, value, templated_times is not False)
         if kind == TIME:
             if templated_times is None:
                 templated_times = value is not None
@@ -213,7 +242,7 @@ def _inner(
             continue
         if len(values) >= MAX_SLOTS:
             continue
-        value = _value(kind, value, templated_times)
+        value = value_of(kind, value, templated_times)
         if value is None:
             continue
         if kind == TIME:
@@ -225,19 +254,40 @@ def _inner(
     return copy
 
 
-def _value(kind: int, value: str, templated_times: bool) -> Any:
+def value_of(kind: int, value: str, templated_times: bool) -> Any:
     """What a templated field's value stands for, or None when it is not templated: a time
     as `record_time` reads it (only one the event keeps as written), an id as written."""
-    if kind == TIME:
-        if not templated_times or len(value) != 24:
-            return None
-        parsed = record_time(value)
-        return parsed if parsed is not None and parsed[0] == value else None
-    if kind == TRACE:
-        return value if _TRACE_ID(value) is not None and value.strip("0") else None
-    if kind == SPAN:
-        return value if _SPAN_ID(value) is not None and value.strip("0") else None
+    if kind == TIME and not templated_times:
+        return None
+    return VALUE_OF_KIND[kind](value)
+
+
+def _time_value(value: str) -> tuple[str, int] | None:
+    if len(value) != 24:
+        return None
+    parsed = record_time(value)
+    return parsed if parsed is not None and parsed[0] == value else None
+
+
+def _trace_value(value: str) -> str | None:
+    return value if _TRACE_ID(value) is not None and value.strip("0") else None
+
+
+def _span_value(value: str) -> str | None:
+    return value if _SPAN_ID(value) is not None and value.strip("0") else None
+
+
+def _id_value(value: str) -> str | None:
     return value if _PLAIN_ID(value) is not None else None
+
+
+# By kind: `value_of` when times are templated.
+VALUE_OF_KIND: tuple[Callable[[str], Any], ...] = (
+    _time_value,
+    _trace_value,
+    _span_value,
+    _id_value,
+)
 
 
 def _slot(kind: int, value: object) -> int:

@@ -30,6 +30,9 @@ class GeneralOnly(Extractor):
     def _templated(self, *args: Any) -> Result | None:
         return None
 
+    def _from_skeleton(self, *args: Any) -> Result | None:
+        return None
+
 
 def test_templated_fields_have_one_role_at_any_depth() -> None:
     roles = fields._ROLES
