@@ -32,6 +32,11 @@ _CLOSERS = (b"}", b"]")
 # What a cut-off JSON record can start with: a bracket, or blanks before one.
 _MAY_OPEN = (b"{", b"[", b" ", b"\t", b"\r", b"\n", b"\f", b"\v")
 _by_index = itemgetter(0)
+_first_byte, _last_byte = itemgetter(slice(0, 1)), itemgetter(slice(-1, None))
+# Byte -> 1 or 0, for `bytes.translate`: the first byte may open a cut-off record; the last
+# byte does not close one.
+_MAY_OPEN_BYTE = bytes(byte in b"{[ \t\r\n\f\v" for byte in range(256))
+_OPEN_END_BYTE = bytes(byte not in b"}]" for byte in range(256))
 
 
 def extract_many(
@@ -97,18 +102,7 @@ def _screen(
         if result.outcome != "no_error" or result.findings:
             noted.append((index, result))
     # The records no needle matched are "no_error", unless cut off part-way (truncated JSON).
-    # Only a record that starts like JSON (or with blanks) and does not end like it can be;
-    # both tests run in C over the whole batch (map over bytes methods, no Python per record).
-    suspects = list(
-        compress(
-            itertools.count(),
-            map(
-                gt,
-                map(bytes.startswith, values, repeat(_MAY_OPEN)),
-                map(bytes.endswith, values, repeat(_CLOSERS)),
-            ),
-        )
-    )
+    suspects = _may_be_cut_off(values)
     if suspects:
         skip = set(chosen)
         damaged = [
@@ -120,3 +114,35 @@ def _screen(
             noted.extend(damaged)
             noted.sort(key=_by_index)
     return noted
+
+
+def _may_be_cut_off(values: Sequence[bytes]) -> list[int]:
+    """Indexes of the records that start like JSON (or with blanks) and do not end like it;
+    the others cannot be truncated JSON. Computed in C over the whole batch: one byte per
+    record for its first and for its last byte, each mapped to 1 or 0, ANDed as integers."""
+    count = len(values)
+    firsts = b"".join(map(_first_byte, values))
+    lasts = b"".join(map(_last_byte, values))
+    if len(firsts) != count:  # an empty record has no first byte: slower, record by record
+        return list(
+            compress(
+                itertools.count(),
+                map(
+                    gt,
+                    map(bytes.startswith, values, repeat(_MAY_OPEN)),
+                    map(bytes.endswith, values, repeat(_CLOSERS)),
+                ),
+            )
+        )
+    both = int.from_bytes(firsts.translate(_MAY_OPEN_BYTE), "big") & int.from_bytes(
+        lasts.translate(_OPEN_END_BYTE), "big"
+    )
+    if not both:
+        return []
+    marks = both.to_bytes(count, "big")
+    found: list[int] = []
+    index = marks.find(1)
+    while index >= 0:
+        found.append(index)
+        index = marks.find(1, index + 1)
+    return found

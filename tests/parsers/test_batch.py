@@ -58,6 +58,14 @@ def test_the_corpus_and_odd_records_in_one_batch(extractor: Extractor) -> None:
     assert _many(extractor, values) == _one_by_one(extractor, values)
 
 
+def test_cut_off_records_are_found_among_plain_ones(extractor: Extractor) -> None:
+    # No empty record: the cut-off records are found from the batch's first and last bytes.
+    values = [value for value in RECORDS + ODD if value]
+    views = _many(extractor, values)
+    assert views == _one_by_one(extractor, values)
+    assert ("undecodable", "truncated json", []) in views
+
+
 def test_records_over_the_size_limit() -> None:
     small = Extractor(catalog.load(), max_record_bytes=1024)
     values = RECORDS[:20] + ODD
