@@ -36,7 +36,7 @@ from processor.sinks.dead_letter import DeadLetterSink
 from processor.sinks.enriched_topic import EnrichedTopicSink
 from processor.sinks.metrics import ErrorKey, Metrics, service_resource
 from processor.sinks.outbox import DeliveryError, Outbox, Ticket
-from processor.sinks.spans import SpanDescription, SpanShipper, SpanWriter, describe
+from processor.sinks.spans import Found, LocalSpans, SpanShipper, SpanWriter
 from processor.source import Batch, Source
 from processor.transform import ExtractorFactory, Transform, default_extractor
 
@@ -65,7 +65,7 @@ class _BatchWork:
 
     outcomes: dict[str, Counter[str]] = field(default_factory=dict)
     errors: Counter[ErrorKey] = field(default_factory=Counter)
-    spans: list[SpanDescription] = field(default_factory=list)
+    spans: list[Found] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -143,14 +143,15 @@ class Processor:
             resource=resource,
             extra_readers=metric_readers,
         )
-        self.spans: SpanShipper | SpanWriter | None = None
+        self.spans: SpanShipper | LocalSpans | None = None
         if settings.tracing.enabled:
             # An exporter given here (tests, embedding) is used in this process; otherwise
             # spans are made and exported by a child process (see sinks/spans.py).
+            group_id, redact = settings.kafka.group_id, settings.privacy.redact
             self.spans = (
-                SpanWriter(resource, span_exporter)
+                LocalSpans(SpanWriter(resource, span_exporter), group_id, self.redactor)
                 if span_exporter is not None
-                else SpanShipper(settings.log.level)
+                else SpanShipper(settings.log.level, group_id, redact)
             )
         self.heartbeat = Heartbeat(STALL_SECONDS)
         self.health = HealthServer(
@@ -345,23 +346,14 @@ class Processor:
         ticket: Ticket | None,
         work: _BatchWork,
     ) -> None:
+        offset = record.offset
         for finding in findings:
             work.errors[self.metrics.error_key(finding.event)] += 1
             if self.enriched is not None:
                 self.enriched.send(ticket, finding.event)
-            if self.spans is not None:
-                span = describe(
-                    finding,
-                    tp.topic,
-                    tp.partition,
-                    record.offset,
-                    record.key,
-                    record.timestamp,
-                    self.settings.kafka.group_id,
-                    self.redactor,
-                )
-                if span is not None:
-                    work.spans.append(span)
+            if self.spans is not None:  # described (and redacted) where they are exported
+                found = Found(finding, tp.topic, tp.partition, offset, record.key, record.timestamp)
+                work.spans.append(found)
 
     def _still_waiting(self) -> bool:
         """Called while outputs are in flight: report alive; give up past the stop deadline."""

@@ -4,8 +4,9 @@ Spans are made and exported in a child process. Creating a span with the SDK and
 for OTLP costs a few hundred microseconds of Python, and in the poll loop's process every one
 of them (and every stall of the collector) would slow the consumer down; during a vendor
 outage, when errors are most of the records, that is when the processor is needed most. The
-poll loop only describes each span (a tuple) and hands a batch's descriptions over a bounded
-queue; when the child cannot keep up, descriptions are dropped, records never wait.
+poll loop only hands over what it found (`Found`: the finding and where its record was read)
+over a bounded queue; the child describes each span (attributes, redaction) and exports it.
+When the child cannot keep up, findings are dropped, records never wait.
 
 A span joins the trace of the log record that reported the error when the record carries W3C
 ids, so the error shows up inside the request that hit it. The remote parent is marked sampled:
@@ -70,6 +71,17 @@ def _export_settings(environ: Mapping[str, str]) -> tuple[int, float]:
 
 # The exporting child's nice(2) increment: it yields the CPU to the poll loop.
 EXPORTER_NICENESS = 10
+
+
+class Found(NamedTuple):
+    """A vendor error and the Kafka record it was read from: what a span is made of."""
+
+    finding: Finding
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    record_timestamp_ms: int | None
 
 
 class SpanDescription(NamedTuple):
@@ -255,7 +267,30 @@ class SpanWriter:
         self._exporter.shutdown()
 
 
-def _child_main(descriptions: multiprocessing.Queue, log_level: str) -> None:
+def describe_all(found: list[Found], group_id: str, redactor: Redactor) -> list[SpanDescription]:
+    described = (describe(*item, group_id, redactor) for item in found)
+    return [description for description in described if description is not None]
+
+
+class LocalSpans:
+    """Spans made and exported in this process (an exporter given by tests or an embedder)."""
+
+    def __init__(self, writer: SpanWriter, group_id: str, redactor: Redactor) -> None:
+        self._writer = writer
+        self._group_id = group_id
+        self._redactor = redactor
+
+    def send(self, found: list[Found]) -> None:
+        self._writer.send(describe_all(found, self._group_id, self._redactor))
+
+    def flush(self, timeout_seconds: float) -> bool:
+        return self._writer.flush(timeout_seconds)
+
+    def close(self, timeout_seconds: float) -> None:
+        self._writer.close(timeout_seconds)
+
+
+def _child_main(found: multiprocessing.Queue, log_level: str, group_id: str, redact: bool) -> None:
     from processor import logs
     from processor.sinks.metrics import service_resource
 
@@ -270,13 +305,14 @@ def _child_main(descriptions: multiprocessing.Queue, log_level: str) -> None:
         os.nice(EXPORTER_NICENESS)
     batch_size, delay = _export_settings(os.environ)
     writer = SpanWriter(service_resource(), batch_size=batch_size)
+    redactor = Redactor(redact)
     parent = multiprocessing.parent_process()
     oldest = 0.0  # when the oldest pending span was described
     try:
         while True:
             wait = delay if not writer.pending else oldest - time.monotonic()
             try:
-                item = descriptions.get(timeout=max(wait, 0.0))
+                item = found.get(timeout=max(wait, 0.0))
             except queue.Empty:
                 if writer.pending:
                     writer.export()
@@ -287,31 +323,34 @@ def _child_main(descriptions: multiprocessing.Queue, log_level: str) -> None:
                 break
             if not writer.pending:
                 oldest = time.monotonic() + delay
-            writer.send(item)
+            writer.send(describe_all(item, group_id, redactor))
     finally:
         writer.close()
 
 
 class SpanShipper:
-    """The poll loop's side: hands descriptions to the exporting child, never blocks on it."""
+    """The poll loop's side: hands findings to the exporting child, never blocks on it."""
 
-    def __init__(self, log_level: str = "INFO") -> None:
+    def __init__(self, log_level: str, group_id: str, redact: bool) -> None:
         context = multiprocessing.get_context("spawn")  # no fork of a process with threads
         self._queue: multiprocessing.Queue = context.Queue(maxsize=QUEUE_BATCHES)
         self._child = context.Process(
-            target=_child_main, args=(self._queue, log_level), name="span-exporter", daemon=True
+            target=_child_main,
+            args=(self._queue, log_level, group_id, redact),
+            name="span-exporter",
+            daemon=True,
         )
         self._child.start()
         self.dropped = 0
         self._warned_at = 0.0
 
-    def send(self, descriptions: list[SpanDescription]) -> None:
-        if not descriptions:
+    def send(self, found: list[Found]) -> None:
+        if not found:
             return
         try:
-            self._queue.put_nowait(descriptions)
+            self._queue.put_nowait(found)
         except queue.Full:
-            self.dropped += len(descriptions)
+            self.dropped += len(found)
             if time.monotonic() - self._warned_at > 60:
                 self._warned_at = time.monotonic()
                 log.warning(

@@ -58,6 +58,7 @@ class OtlpReceiver:
                                 "trace_id": span.trace_id.hex(),
                                 "parent_span_id": span.parent_span_id.hex(),
                                 "status_code": span.status.code,
+                                "status_message": span.status.message,
                                 "attributes": {a.key: _value(a.value) for a in span.attributes},
                                 "resource": resource,
                             }

@@ -11,7 +11,7 @@ from opentelemetry.trace import SpanKind, StatusCode
 
 from parsers.result import Finding
 from processor.privacy import Redactor
-from processor.sinks.spans import SpanShipper, SpanWriter, describe, parent_context
+from processor.sinks.spans import Found, SpanShipper, SpanWriter, describe, parent_context
 from tests.processor.otlp_receiver import OtlpReceiver
 
 TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
@@ -137,17 +137,20 @@ def test_a_child_process_exports_them_over_otlp(monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", receiver.endpoint)
     monkeypatch.setenv("OTEL_SERVICE_NAME", "shipper-test")
     try:
-        shipper = SpanShipper("WARNING")
-        described = [
-            describe(finding(), "app-logs", 0, n, None, None, "g", REDACT) for n in range(25)
-        ]
-        shipper.send([d for d in described if d is not None])
+        shipper = SpanShipper("WARNING", "g", redact=True)
+        found = [Found(finding(), "app-logs", 0, n, None, None) for n in range(25)]
+        # A lifecycle status is no error span: the child drops it.
+        found.append(Found(finding(category="status"), "app-logs", 0, 25, None, None))
+        shipper.send(found)
         shipper.close(20)
         assert len(receiver.spans) == 25
         span = receiver.spans[0]
         assert span["name"] == "vendor_error webex"
         assert span["trace_id"] == TRACE_ID and span["parent_span_id"] == SPAN_ID
         assert span["attributes"]["vendor_error.code"] == "7302"
+        assert span["attributes"]["messaging.consumer.group.name"] == "g"
+        # Redacted in the child, as in the poll loop before.
+        assert span["status_message"] == "Recipient [phone] is not on WhatsApp"
         assert span["status_code"] == 2  # STATUS_CODE_ERROR
         assert span["resource"]["service.name"] == "shipper-test"
     finally:
