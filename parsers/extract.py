@@ -140,8 +140,10 @@ class Extractor:
         if start.isspace():
             start = raw.lstrip()[:1]
         if start in (b"{", "{", b"[", "["):
-            if start == b"{" and raw.__class__ is bytes:
-                result = self._from_skeleton(raw, seen, source, catalog)  # type: ignore[arg-type]
+            # Skeletons only for records spelling a code member: a record that only names a
+            # vendor is mostly a successful call, which triage drops for less than a lookup.
+            if start == b"{" and seen == CODE_MEMBER and raw.__class__ is bytes:
+                result = self._from_skeleton(raw, source, catalog)  # type: ignore[arg-type]
                 if result is not None:
                     return result
             try:
@@ -178,14 +180,12 @@ class Extractor:
             self._cached = cached
         return cached
 
-    def _from_skeleton(
-        self, raw: bytes, seen: int, source: dict[str, Any], catalog: Catalog
-    ) -> Result | None:
+    def _from_skeleton(self, raw: bytes, source: dict[str, Any], catalog: Catalog) -> Result | None:
         """A JSON object record's result from its raw bytes (parsers.skeletons), or None."""
         cached = self._cached
         if cached is None or cached[0] is not catalog:
             cached = self._per_catalog(catalog)
-        return cached[3].from_raw(raw, seen, source)
+        return cached[3].from_raw(raw, source)
 
     def _templated(
         self,
@@ -204,7 +204,7 @@ class Extractor:
             obj,
             source,
             lambda template: self._result(from_json(template), {}, catalog),
-            seen,
+            seen == CODE_MEMBER,
         )
 
     def _result(self, env: Envelope, source: dict[str, Any], catalog: Catalog) -> Result:

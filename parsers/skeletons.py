@@ -18,6 +18,11 @@ the regex misread) the skeleton is marked as not usable and such records are alw
 A cut-out value that is not a slot (a time when the record's own time is not templated, a value
 in an array, past the slots) must then be equal byte for byte in a later record.
 
+Only records that spell a code member (parsers.prefilter's CODE_MEMBER) are looked up and
+learnt: they go straight to the template path, with no triage in between that could read a
+cut-out value, and a record that only names a vendor is mostly a successful call, which triage
+drops for less than a lookup costs.
+
 Memory is bounded like the templates': at most `MAX_SKELETONS` skeletons of records up to
 `templates.MAX_RECORD_BYTES`, emptied when full.
 """
@@ -88,7 +93,7 @@ class Skeletons:
     def __init__(self) -> None:
         self._store: dict[tuple[Any, ...], Entry | None] = {}
 
-    def lookup(self, raw: bytes, seen: int) -> tuple[bytes, list[Any]] | None:
+    def lookup(self, raw: bytes) -> tuple[bytes, list[Any]] | None:
         """The template key of `raw` and its values in slot order (as `templates.value_of`
         gives them), or None when its skeleton is unknown or a value does not fit."""
         parts = _split(raw)
@@ -96,7 +101,6 @@ class Skeletons:
             return None
         cuts = parts[2::3]
         del parts[2::3]
-        parts.append(seen)  # what the prefilter saw can depend on the cut-out values
         entry = self._store.get(tuple(parts))
         if entry is None:
             return None
@@ -113,14 +117,14 @@ class Skeletons:
                 values[where] = value
         return key, values
 
-    def learn(self, raw: bytes, seen: int, key: bytes, slots: int) -> None:
+    def learn(self, raw: bytes, key: bytes, slots: int) -> None:
         """`raw` has the template `key` with `slots` values: remember its skeleton."""
         parts = _split(raw)
         cuts = parts[2::3]
         if not cuts or len(cuts) > MAX_CUTS:
             return
         del parts[2::3]
-        skeleton = (*parts, seen)
+        skeleton = tuple(parts)
         store = self._store
         if skeleton in store:
             return

@@ -101,14 +101,13 @@ class Templates:
         self._active = True
         self._tries = self._hits = self._skipped = 0
 
-    def from_raw(self, raw: bytes, seen: int, source: dict[str, Any]) -> Result | None:
+    def from_raw(self, raw: bytes, source: dict[str, Any]) -> Result | None:
         """The result of a record whose skeleton is known, without decoding it; None when it
-        is not (the caller decodes it and goes on to `result`). `seen`: what the prefilter
-        found in it."""
+        is not (the caller decodes it and goes on to `result`)."""
         skeletons = self._skeletons
         if skeletons is None or not self._active or len(raw) > MAX_RECORD_BYTES:
             return None
-        found = skeletons.lookup(raw, seen)
+        found = skeletons.lookup(raw)
         if found is None:
             return None
         analysed = self._store.get(found[0])
@@ -123,11 +122,11 @@ class Templates:
         obj: dict[str, Any],
         source: dict[str, Any],
         analyse: Callable[[dict[str, Any]], Result],
-        seen: int = 0,
+        learn: bool = False,
     ) -> Result | None:
         """What `analyse(obj)` gives, with `source` as the events' source, from the record's
-        template; None when the record is not templated (the caller analyses it). `seen`:
-        what the prefilter found in the record (skeletons are kept per kind)."""
+        template; None when the record is not templated (the caller analyses it). `learn`:
+        remember the record's skeleton (parsers.skeletons) when its template is known."""
         if len(raw) > MAX_RECORD_BYTES:
             return None
         if not self._active:
@@ -147,9 +146,9 @@ class Templates:
         store = self._store
         analysed = store.get(key)
         self._count(analysed is not None)
-        if analysed is not None and self._skeletons is not None:
+        if analysed is not None and learn and self._skeletons is not None:
             # A template seen twice: the next copies may be recognised from their bytes.
-            self._skeletons.learn(raw, seen, key, len(values))
+            self._skeletons.learn(raw, key, len(values))
         if analysed is None:
             result = analyse(template)
             analysed = (result.outcome, [(f, _slots(f, times)) for f in result.findings])
