@@ -35,7 +35,8 @@ from processor.reload import CatalogWatcher
 from processor.sinks.dead_letter import DeadLetterSink
 from processor.sinks.enriched_topic import EnrichedTopicSink
 from processor.sinks.metrics import ErrorKey, Metrics, service_resource
-from processor.sinks.outbox import DeliveryError, Outbox, Ticket
+from processor.sinks.outbox import DeliveryError, Ticket
+from processor.sinks.producer_process import ProducerProcess
 from processor.sinks.spans import Found, LocalSpans, SpanShipper, SpanWriter
 from processor.source import Batch, Source
 from processor.transform import ExtractorFactory, Transform, default_extractor
@@ -163,10 +164,13 @@ class Processor:
         )
         options = connection_options(settings.kafka)
         output = settings.output
+        # The producer runs in a child process (sinks/producer_process.py): its pure-Python
+        # sends and acknowledgements would otherwise share the GIL with the poll loop.
         self.outbox = (
-            Outbox.connect(
+            ProducerProcess(
                 {**options, "client_id": f"{settings.kafka.client_id}-producer"},
                 settings.parsing.max_record_bytes,
+                settings.log.level,
             )
             if output.enriched_topic or output.dead_letter_topic
             else None
@@ -238,6 +242,8 @@ class Processor:
         first = {tp: records[0].offset for tp, records in batch.items() if records}
         try:
             work = self._process(batch, ticket)
+            if ticket is not None:
+                self.outbox.submit(ticket)  # type: ignore[union-attr]
         except DeliveryError as exc:  # a send was refused outright (no metadata, too large)
             self._in_flight.append(_InFlight(None, first, {}, _BatchWork(), started))
             self._rewind(exc)

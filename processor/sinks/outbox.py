@@ -55,6 +55,12 @@ class Ticket:
     sent: list[_Sent] = field(default_factory=list)
     # Index of the first send not yet seen acknowledged (futures complete roughly in order).
     checked: int = 0
+    # With the producer in a child process (producer_process.py): the records not yet handed
+    # over, and the ticket's number there once they are.
+    records: list[tuple[str, bytes, bytes | None, Headers, Shrink | None]] = field(
+        default_factory=list
+    )
+    number: int | None = None
 
 
 class KeyHashingPartitioner(DefaultPartitioner):
@@ -132,6 +138,9 @@ class Outbox:
         except KafkaTimeoutError as exc:  # no metadata for the topic within max_block_ms
             raise DeliveryError(f"{topic}: cannot send: {exc}") from exc
         ticket.sent.append(_Sent(future, topic, key, value, headers, shrink))
+
+    def submit(self, ticket: Ticket) -> None:
+        """The batch is processed (its records were sent as they came)."""
 
     def check(self, ticket: Ticket) -> bool:
         """True once every record of the ticket is acknowledged; raises DeliveryError on failure."""
