@@ -142,19 +142,7 @@ def _apply(env: Envelope, role: int, key: str, value: Any) -> None:
             env.status = as_status(value)
         elif role == R_TRACE_FLAGS and env.trace_flags is None and value.__class__ is int:
             env.trace_flags = value & 0xFF
-    elif role == R_STATUS:
-        if env.status is None:
-            env.status = as_status(value)
-    elif role == R_LEVEL:
-        if env.level is None:
-            env.level = value.strip().lower()
-    elif role == R_URL:
-        _add_url(env, value)
-    elif role == R_HOST:
-        host = url_host(value) if "://" in value else value.strip().lower().split(":")[0]
-        vendor = vendor_of_host(host) if host else None
-        if vendor is not None:
-            env.host_vendors.add(vendor)
+    # The roles `walk` leaves to this function first.
     elif role in (R_VENDOR, R_LOGGER):
         env.explicit_vendors.update(vendors_named(value))
     elif role in (R_CORRELATION, R_VENDOR_HEADER):
@@ -166,21 +154,34 @@ def _apply(env: Envelope, role: int, key: str, value: Any) -> None:
     elif role == R_METHOD:
         if env.method is None and value.upper() in _HTTP_METHODS:
             env.method = value.upper()
-    elif role == R_SERVICE:
-        if env.service is None:
-            env.service = value[:256]
-    elif role == R_TRACE_ID:
-        if env.trace_id is None:
-            env.trace_id = as_trace_id(value)
     elif role == R_SPAN_ID:
         if env.span_id is None:
             env.span_id = as_span_id(value)
+    elif role == R_HOST:
+        host = url_host(value) if "://" in value else value.strip().lower().split(":")[0]
+        vendor = vendor_of_host(host) if host else None
+        if vendor is not None:
+            env.host_vendors.add(vendor)
+    elif role == R_CHANNEL:
+        if env.channel is None:
+            env.channel = as_channel(value)
     elif role == R_TRACEPARENT:
         parsed = parse_traceparent(value)
         if parsed is not None and env.trace_id is None:
             env.trace_id, env.span_id, env.trace_flags = parsed
-    elif role == R_CHANNEL and env.channel is None:
-        env.channel = as_channel(value)
+    elif role == R_STATUS:
+        if env.status is None:
+            env.status = as_status(value)
+    elif role == R_LEVEL:
+        if env.level is None:
+            env.level = value.strip().lower()
+    elif role == R_URL:
+        _add_url(env, value)
+    elif role == R_SERVICE:
+        if env.service is None:
+            env.service = value[:256]
+    elif role == R_TRACE_ID and env.trace_id is None:
+        env.trace_id = as_trace_id(value)
 
 
 def _add_url(env: Envelope, value: str) -> None:
@@ -352,6 +353,8 @@ def _settle(env: Envelope) -> Envelope:
     """What needs the whole record: a status written in prose only if no field gave one."""
     if env.status is None:
         for text in env.prose:
+            if "4" not in text and "5" not in text:
+                continue  # every status the pattern reads starts with one (a cheap skip)
             found = _PROSE_STATUS.search(text)
             if found is not None:
                 env.status = int(found.group(1) or found.group(2))

@@ -372,7 +372,17 @@ for _slug, _names in {
 _NOT_ALNUM = re.compile(r"[^a-z0-9]+")
 
 
+_channel_cache: dict[str, str | None] = {}
+
+
 def as_channel(value: object) -> str | None:
     if not isinstance(value, str) or len(value) > 40:
         return None
-    return _CHANNELS.get(_NOT_ALNUM.sub("", value.lower()))
+    # A handful of spellings ("SMS", "WhatsApp") in every record: cached by the exact text.
+    found = _channel_cache.get(value, "")
+    if found == "":
+        found = _CHANNELS.get(_NOT_ALNUM.sub("", value.lower()))
+        if len(_channel_cache) >= _CACHE_LIMIT:
+            _channel_cache.clear()
+        _channel_cache[value] = found
+    return found

@@ -76,14 +76,13 @@ def record_time(value: object) -> tuple[str, int] | None:
     ):
         # Already "2024-05-01T12:00:00.123Z", the spelling events use: keep it, find the nanos.
         # Records of one second share its start: parse that once, add the milliseconds.
-        seconds = _seconds.get(value[:19])  # type: ignore[index]
-        if seconds is None:
-            seconds = _second(value[:19])  # type: ignore[index]
+        nanos = _second_nanos.get(value[:19])  # type: ignore[index]
+        if nanos is None:
+            nanos = _second(value[:19])  # type: ignore[index]
         millis = _MILLIS.get(value[20:23])  # type: ignore[index]
-        if seconds >= 0 and millis is not None:
-            if not _MIN_SECONDS <= seconds < _MAX_SECONDS:
-                return None
-            return value, seconds * 1_000_000_000 + millis  # type: ignore[return-value]
+        if nanos >= 0 and millis is not None:
+            return value, nanos + millis  # type: ignore[return-value]
+        # Not a plausible time after all: the general reading says why (None, mostly).
         try:
             moment = datetime.fromisoformat(value)  # type: ignore[arg-type]
         except ValueError:
@@ -93,6 +92,25 @@ def record_time(value: object) -> tuple[str, int] | None:
         delta = moment - _EPOCH
         seconds = delta.days * 86_400 + delta.seconds
         return value, seconds * 1_000_000_000 + delta.microseconds * 1_000  # type: ignore[return-value]
+    if value.__class__ is not str:
+        # Never memoised by value: True == 1 == 1.0, yet they read differently.
+        return _record_time(value)
+    found = _times.get(value, _UNSEEN)  # type: ignore[call-overload]
+    if found is _UNSEEN:
+        found = _record_time(value)
+        if len(_times) >= 4096:
+            _times.clear()
+        _times[value] = found  # type: ignore[index]
+    return found  # type: ignore[return-value]
+
+
+# Other spellings ("2025-03-01T10:00:01Z", epochs as digits) by the exact string: reading one
+# is a pure function of it, and a stream's records share a handful of seconds.
+_times: dict[str, tuple[str, int] | None] = {}
+_UNSEEN = object()
+
+
+def _record_time(value: object) -> tuple[str, int] | None:
     parsed = parse_time(value)
     if parsed is None:
         return None
@@ -102,24 +120,25 @@ def record_time(value: object) -> tuple[str, int] | None:
 _SECOND = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d", re.ASCII).fullmatch
 # "000".."999" -> nanoseconds: a lookup both checks the three ASCII digits and converts them.
 _MILLIS = {f"{millis:03d}": millis * 1_000_000 for millis in range(1000)}
-_seconds: dict[str, int] = {}
+_second_nanos: dict[str, int] = {}
 _minutes: dict[str, int] = {}
 
 
 def _second(text: str) -> int:
-    """Unix seconds of "2024-05-01T12:00:00" (UTC), or -1 when it is no valid time."""
-    seconds = -1
+    """Unix nanoseconds of "2024-05-01T12:00:00" (UTC), or -1 when it is no valid, plausible
+    log time (see _MIN_SECONDS)."""
+    nanos = -1
     if _SECOND(text) is not None:
         minute = _minutes.get(text[:16])
         if minute is None:
             minute = _minute(text[:16])
         second = int(text[17:19])
-        if minute >= 0 and second < 60:
-            seconds = minute + second
-    if len(_seconds) >= 4096:
-        _seconds.clear()
-    _seconds[text] = seconds
-    return seconds
+        if minute >= 0 and second < 60 and _MIN_SECONDS <= minute + second < _MAX_SECONDS:
+            nanos = (minute + second) * 1_000_000_000
+    if len(_second_nanos) >= 4096:
+        _second_nanos.clear()
+    _second_nanos[text] = nanos
+    return nanos
 
 
 def _minute(text: str) -> int:

@@ -5,6 +5,11 @@ two signs of failure) and of the catalog, and error records repeat them endlessl
 code with the same message from the same vendor. So verdicts are memoised, per catalog object
 (an overlay reload builds a new `Verdicts`), in a dict emptied when it grows past
 `CACHE_LIMIT` entries: a stream of distinct messages costs a refill, never unbounded memory.
+
+Messages often carry ids ("Conversation 8812 is closed"), so that memo alone would miss for
+them. But only the fallback for codes the catalog does not have reads the message
+(catalog/README.md, "lookup order"): a known code's verdict is the same for every message but
+for the message it reports. Those are kept without the message, which is filled in.
 """
 
 from __future__ import annotations
@@ -18,17 +23,20 @@ CACHE_LIMIT = 4096
 # The event's (code, channel, http_status, message, category, severity, transient, known).
 Verdict = tuple[str, str | None, int | None, str, str, str, bool, bool]
 Key = tuple[str, str | None, int | None, str | None, str | None, bool, bool]
+KnownKey = tuple[str, str | None, int | None, str | None, bool, bool]
 
 
 class Verdicts:
     """Memoised `judge` for one catalog and one `include_status` setting."""
 
-    __slots__ = ("_memo", "catalog", "include_status")
+    __slots__ = ("_known", "_memo", "catalog", "include_status")
 
     def __init__(self, catalog: Catalog, include_status: bool) -> None:
         self.catalog = catalog
         self.include_status = include_status
         self._memo: dict[Key, Verdict | None] = {}
+        # Verdicts of known codes, judged without a message: key without the message.
+        self._known: dict[KnownKey, Verdict] = {}
 
     def get(
         self,
@@ -40,15 +48,48 @@ class Verdicts:
         error_hint: bool,
         error_level: bool,
     ) -> Verdict | None:
+        known = self._known.get((vendor, code, status, channel, error_hint, error_level))
+        if known is not None:
+            if not message:
+                return known
+            return (known[0], known[1], known[2], message, known[4], known[5], known[6], True)
         key = (vendor, code, status, channel, message, error_hint, error_level)
         memo = self._memo
         if key in memo:
             return memo[key]
         verdict = judge(self.catalog, self.include_status, *key)
+        if verdict is not None and verdict[7]:
+            self._keep_known(vendor, code, status, channel, error_hint, error_level)
         if len(memo) >= CACHE_LIMIT:
             memo.clear()
         memo[key] = verdict
         return verdict
+
+    def _keep_known(
+        self,
+        vendor: str,
+        code: str | None,
+        status: int | None,
+        channel: str | None,
+        error_hint: bool,
+        error_level: bool,
+    ) -> None:
+        verdict = judge(
+            self.catalog,
+            self.include_status,
+            vendor,
+            code,
+            status,
+            channel,
+            None,
+            error_hint,
+            error_level,
+        )
+        if verdict is not None and verdict[7]:
+            known = self._known
+            if len(known) >= CACHE_LIMIT:
+                known.clear()
+            known[(vendor, code, status, channel, error_hint, error_level)] = verdict
 
 
 def judge(

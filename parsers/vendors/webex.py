@@ -33,14 +33,10 @@ def shape(candidate: Candidate) -> bool:
         or candidate.parent_key == "deliveryinfo"
     ):
         return True
+    if "description" not in body or "message" in body:
+        return False
     code = code_of(body)
-    return (
-        "description" in body
-        and "message" not in body
-        and code is not None
-        and code.isdigit()
-        and len(code) >= 4
-    )
+    return code is not None and code.isdigit() and len(code) >= 4
 
 
 def channel_for(channel: str | None, code: str) -> str | None:
