@@ -60,7 +60,10 @@ def produce(bootstrap: str, topic: str, total: int, error_every: int) -> int:
     return errors
 
 
-def raw_rate(bootstrap: str, topic: str, total: int, parse: bool = False) -> float:
+def raw_rate(
+    bootstrap: str, topic: str, total: int, parse: bool = False, max_poll_records: int = 500
+) -> float:
+    # 500: kafka-python's default.
     """Records/s of a plain kafka-python consumer group reading the topic from the start;
     with `parse`, each value also goes through the parser (the ceiling of any processor that
     parses in the consuming process)."""
@@ -77,6 +80,7 @@ def raw_rate(bootstrap: str, topic: str, total: int, parse: bool = False) -> flo
         group_id=f"bench-raw-{uuid.uuid4().hex[:8]}",
         auto_offset_reset="earliest",
         enable_auto_commit=False,
+        max_poll_records=max_poll_records,
     )
     seen = 0
     first_at, first_batch = 0.0, 0
@@ -153,7 +157,12 @@ def rss_kib(pid: int) -> tuple[int, int]:
 
 
 def processor_rate(
-    bootstrap: str, topic: str, total: int, workdir: Path, outputs: bool = True
+    bootstrap: str,
+    topic: str,
+    total: int,
+    workdir: Path,
+    outputs: bool = True,
+    max_poll_records: int | None = None,
 ) -> tuple[float, int, int, int]:
     """`vendor-errors run` on the topic; with `outputs` False: metrics only (no enriched or
     dead-letter topic, no spans), to show what the outputs cost."""
@@ -174,6 +183,8 @@ def processor_rate(
         "VENDOR_ERRORS_LOG__LEVEL": "WARNING",
         "OTEL_EXPORTER_OTLP_ENDPOINT": f"http://127.0.0.1:{sink.server_address[1]}",
     }
+    if max_poll_records is not None:  # else the processor's default
+        env["VENDOR_ERRORS_KAFKA__MAX_POLL_RECORDS"] = str(max_poll_records)
     if not outputs:
         env["VENDOR_ERRORS_OUTPUT__ENRICHED_TOPIC"] = ""
         env["VENDOR_ERRORS_OUTPUT__DEAD_LETTER_TOPIC"] = ""
@@ -230,6 +241,12 @@ def main() -> None:
     parser.add_argument("--error-every", type=int, default=50)
     parser.add_argument("--partitions", type=int, default=3)
     parser.add_argument(
+        "--max-poll-records",
+        type=int,
+        help="records per poll for the raw consumers and the processor alike (default: each "
+        "its own default: kafka-python's 500, the processor's kafka.max_poll_records)",
+    )
+    parser.add_argument(
         "--breakdown",
         action="store_true",
         help="also run the processor with metrics only (no output topics, no spans)",
@@ -249,24 +266,34 @@ def main() -> None:
             f"{args.records // 2000} junk) to {args.partitions} partitions "
             f"in {time.perf_counter() - started:.1f}s"
         )
-        raw_before = raw_rate(bootstrap, topic, args.records)
+        batch = args.max_poll_records
+        raw_batch = batch or 500
+        raw_before = raw_rate(bootstrap, topic, args.records, max_poll_records=raw_batch)
         with tempfile.TemporaryDirectory() as workdir:
-            rate, rss, peak, stop_ms = processor_rate(bootstrap, topic, args.records, Path(workdir))
-        raw_after = raw_rate(bootstrap, topic, args.records)
-        parsed = raw_rate(bootstrap, topic, args.records, parse=True)
+            rate, rss, peak, stop_ms = processor_rate(
+                bootstrap, topic, args.records, Path(workdir), max_poll_records=batch
+            )
+        raw_after = raw_rate(bootstrap, topic, args.records, max_poll_records=raw_batch)
+        parsed = raw_rate(bootstrap, topic, args.records, parse=True, max_poll_records=raw_batch)
         bare = None
         if args.breakdown:
             with tempfile.TemporaryDirectory() as workdir:
-                bare = processor_rate(bootstrap, topic, args.records, Path(workdir), False)[0]
+                bare = processor_rate(
+                    bootstrap, topic, args.records, Path(workdir), False, max_poll_records=batch
+                )[0]
         raw = (raw_before + raw_after) / 2
         print(
             f"raw kafka-python consumer : {raw:10,.0f} records/s "
-            f"(before {raw_before:,.0f}, after {raw_after:,.0f})"
+            f"(before {raw_before:,.0f}, after {raw_after:,.0f}; {raw_batch} records a poll)"
         )
         print(f"raw consumer + parser     : {parsed:10,.0f} records/s (no outputs: the ceiling)")
         if bare is not None:
             print(f"vendor-errors run, bare   : {bare:10,.0f} records/s (metrics only)")
-        print(f"vendor-errors run         : {rate:10,.0f} records/s end to end")
+        polled = batch or "default"
+        print(
+            f"vendor-errors run         : {rate:10,.0f} records/s end to end "
+            f"(max_poll_records: {polled})"
+        )
         print(f"ratio processor / raw     : {rate / raw:10.2f}  (target >= 0.80)")
         print(
             f"processor RSS             : {rss / 1024:10.1f} MiB (peak {peak / 1024:.1f} MiB, "

@@ -35,7 +35,7 @@ class KafkaSettings(_Section):
     group_id: str = Field("vendor-errors", min_length=1)
     client_id: str = Field("vendor-errors", min_length=1)
     auto_offset_reset: Literal["earliest", "latest"] = "earliest"
-    max_poll_records: int = Field(500, ge=1, le=100_000)
+    max_poll_records: int = Field(2000, ge=1, le=100_000)
     # How long the group waits for a member that vanished (crash, SIGKILL) before rebalancing.
     session_timeout_ms: int = Field(45_000, ge=1000, le=1_800_000)
     # Static membership (KIP-345), e.g. the StatefulSet pod name: a restart within the session
