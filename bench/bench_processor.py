@@ -69,9 +69,9 @@ def raw_rate(
     parses in the consuming process)."""
     extractor = None
     if parse:
-        import catalog
-        from parsers.batch import extract_many
-        from parsers.extract import Extractor
+        from vendor_errors import catalog
+        from vendor_errors.parsers.batch import extract_many
+        from vendor_errors.parsers.extract import Extractor
 
         extractor = Extractor(catalog.load())
     consumer = KafkaConsumer(
@@ -191,7 +191,7 @@ def processor_rate(
         env["VENDOR_ERRORS_TRACING__ENABLED"] = "false"
     log = (workdir / "processor.log").open("wb")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "processor.cli", "run"],
+        [sys.executable, "-m", "vendor_errors.processor.cli", "run"],
         cwd=REPO,
         env=env,
         stdout=log,

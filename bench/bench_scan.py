@@ -38,11 +38,11 @@ import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import catalog
-from parsers.extract import Extractor
-from processor import heap
-from processor.cli import main as cli_main
-from processor.commands.scan import Summary, _scan
+from vendor_errors import catalog
+from vendor_errors.parsers.extract import Extractor
+from vendor_errors.processor import heap
+from vendor_errors.processor.cli import main as cli_main
+from vendor_errors.processor.commands.scan import Summary, _scan
 
 SERVICES = ("checkout-api", "notify", "sms-gateway", "orders", "auth", "wa-notifier", "billing")
 ROUTES = ("/v2/orders/{n}", "/v1/users/{n}/profile", "/healthz", "/v1/carts/{n}", "/v3/search")
@@ -286,7 +286,15 @@ def main() -> None:
         empty.write_bytes(b"")
         started = time.perf_counter()
         subprocess.run(
-            [sys.executable, "-m", "processor.cli", "scan", "--format", "jsonl", str(empty)],
+            [
+                sys.executable,
+                "-m",
+                "vendor_errors.processor.cli",
+                "scan",
+                "--format",
+                "jsonl",
+                str(empty),
+            ],
             cwd=Path(__file__).resolve().parents[1],
             check=True,
         )

@@ -1,8 +1,8 @@
 """The vendor error catalog: data files per vendor, validated, indexed, with overlays."""
 
-from catalog.loader import Catalog, load
-from catalog.model import CATEGORIES, CHANNELS, SEVERITIES, VENDORS, Entry, Source
-from catalog.schema import CatalogError
+from vendor_errors.catalog.loader import Catalog, load
+from vendor_errors.catalog.model import CATEGORIES, CHANNELS, SEVERITIES, VENDORS, Entry, Source
+from vendor_errors.catalog.schema import CatalogError
 
 __all__ = [
     "CATEGORIES",

@@ -8,10 +8,9 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import yaml
-
-from catalog.fallback import guess_from_message, guess_from_status
-from catalog.model import VENDORS, Entry, Source
-from catalog.schema import (
+from vendor_errors.catalog.fallback import guess_from_message, guess_from_status
+from vendor_errors.catalog.model import VENDORS, Entry, Source
+from vendor_errors.catalog.schema import (
     CatalogError,
     EntryModel,
     HttpFileModel,

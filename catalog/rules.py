@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from catalog.model import VENDORS, Entry
+from vendor_errors.catalog.model import VENDORS, Entry
 
 # Retrying the same request gives the same answer for these (README: "not transient").
 NEVER_TRANSIENT = frozenset(

@@ -6,8 +6,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
-
-from catalog.model import CATEGORIES, CHANNELS, SEVERITIES, VENDORS
+from vendor_errors.catalog.model import CATEGORIES, CHANNELS, SEVERITIES, VENDORS
 
 Vendor = Literal[VENDORS]  # type: ignore[valid-type]
 Category = Literal[CATEGORIES]  # type: ignore[valid-type]

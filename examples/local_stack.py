@@ -149,7 +149,7 @@ def write_config(directory: Path, bootstrap: str, args: argparse.Namespace) -> P
 
 def start_processor(config: Path) -> subprocess.Popen[bytes]:
     exe = shutil.which("vendor-errors")
-    command = [exe] if exe else [sys.executable, "-m", "processor.cli"]
+    command = [exe] if exe else [sys.executable, "-m", "vendor_errors.processor.cli"]
     return subprocess.Popen(
         [*command, "run", "--config", str(config)],
         cwd=REPO,

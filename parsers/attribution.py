@@ -21,10 +21,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from catalog import Catalog
-from parsers.envelope import Envelope
-from parsers.vendors import RECOGNISERS
-from parsers.vendors.base import Candidate, code_of, message_of
+from vendor_errors.catalog import Catalog
+from vendor_errors.parsers.envelope import Envelope
+from vendor_errors.parsers.vendors import RECOGNISERS
+from vendor_errors.parsers.vendors.base import Candidate, code_of, message_of
 
 _RECOGNISERS = tuple(RECOGNISERS.items())
 _WORD = re.compile(r"[a-z0-9]+")

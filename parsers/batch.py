@@ -19,9 +19,9 @@ from itertools import compress, repeat
 from operator import gt, itemgetter
 from typing import Any
 
-from parsers.extract import Extractor, truncated_json
-from parsers.prefilter import candidate_kinds
-from parsers.result import Result
+from vendor_errors.parsers.extract import Extractor, truncated_json
+from vendor_errors.parsers.prefilter import candidate_kinds
+from vendor_errors.parsers.result import Result
 
 # (index of the record in the batch, its result), for every record that is not a plain
 # "no_error" with nothing found; in record order.

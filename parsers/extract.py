@@ -20,27 +20,26 @@ Anything else is text: a plain line with no vendor error is "no_error".
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-
-from catalog import Catalog
-from parsers import triage
-from parsers.attribution import CodeIndex, attribute, attribute_record
-from parsers.envelope import Envelope, from_json, from_text
-from parsers.fields import ERROR_LEVELS
-from parsers.grok import Layouts
-from parsers.prefilter import CODE_MEMBER, NOTHING, may_hold_vendor_error
-from parsers.result import Finding, Result
-from parsers.skeletons import Skeletons
-from parsers.templates import Templates
-from parsers.times import record_time, rfc3339
-from parsers.urls import exported
-from parsers.vendors import RECOGNISERS
-from parsers.vendors.base import Reading
-from parsers.verdict import Verdicts
+from vendor_errors.catalog import Catalog
+from vendor_errors.parsers import triage
+from vendor_errors.parsers.attribution import CodeIndex, attribute, attribute_record
+from vendor_errors.parsers.envelope import Envelope, from_json, from_text
+from vendor_errors.parsers.fields import ERROR_LEVELS
+from vendor_errors.parsers.grok import Layouts
+from vendor_errors.parsers.prefilter import CODE_MEMBER, NOTHING, may_hold_vendor_error
+from vendor_errors.parsers.result import Finding, Origin, Result
+from vendor_errors.parsers.skeletons import Skeletons
+from vendor_errors.parsers.templates import Templates
+from vendor_errors.parsers.times import record_time, rfc3339
+from vendor_errors.parsers.urls import exported
+from vendor_errors.parsers.vendors import RECOGNISERS
+from vendor_errors.parsers.vendors.base import Reading
+from vendor_errors.parsers.verdict import Verdicts
 
 log = logging.getLogger(__name__)
 
@@ -116,6 +115,21 @@ class Extractor:
         if seen == NOTHING:
             return _truncated() if truncated_json(raw) else Result("no_error")
         return self._analyse(raw, text, seen, source, catalog)
+
+    def extract_many(
+        self,
+        values: Sequence[bytes],
+        source_of: Callable[[int], Origin],
+        *,
+        block: bytes | None = None,
+    ) -> tuple[int, list[tuple[int, Result]]]:
+        """Every record of a batch: how many are plain "no_error" (nothing found, nothing
+        wrong), and the results of the others by index, in order. Exactly `extract` record by
+        record, for a fraction of the cost (parsers.batch). `block`, when the caller has it,
+        is `b"\\n".join(values)`. The one batch entry point: `scan` and `run` both use it."""
+        from vendor_errors.parsers.batch import extract_many
+
+        return extract_many(self, values, source_of, block=block)
 
     def extract_prefiltered(self, raw: bytes, seen: int, source: dict[str, Any]) -> Result:
         """`extract` for a record already known to be ASCII, free of NUL bytes, within

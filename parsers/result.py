@@ -1,19 +1,55 @@
-"""What the parsing stage hands to the sinks: a Result per record, a Finding per vendor error."""
+"""What the parsing stage hands to the sinks: a Result per record, a Finding per vendor error.
+
+`Event` is the contract's enriched error event (docs/events.md), field for field and in its
+order: `scan --format jsonl` and the enriched topic print it as it is.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Literal, TypedDict
 
 Outcome = Literal["error_found", "no_error", "undecodable"]
+
+
+class KafkaOrigin(TypedDict):
+    topic: str
+    partition: int
+    offset: int
+
+
+class FileOrigin(TypedDict):
+    file: str
+    line: int  # 1-based, the record's first line
+
+
+Origin = KafkaOrigin | FileOrigin
+
+
+class Event(TypedDict):
+    """One vendor error: the enriched error event of the contract, nothing more."""
+
+    vendor: str
+    code: str
+    channel: str | None
+    http_status: int | None
+    message: str
+    category: str
+    severity: str
+    transient: bool
+    known: bool
+    timestamp: str
+    trace_id: str | None
+    span_id: str | None
+    correlation_id: str | None
+    source: Origin
 
 
 @dataclass(slots=True)
 class Finding:
     """One vendor error: the contract event plus the request context the spans need."""
 
-    # Exactly the enriched error event of ../shared/CONTRACT.md (all its fields, nothing else).
-    event: dict[str, Any]
+    event: Event
     url: str | None = None  # credentials and signatures already removed
     server_address: str | None = None
     http_method: str | None = None

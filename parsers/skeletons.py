@@ -34,8 +34,7 @@ from collections.abc import Callable
 from typing import Any
 
 import orjson
-
-from parsers.templates import (
+from vendor_errors.parsers.templates import (
     ID,
     SPAN,
     TEMPLATED_KEYS,

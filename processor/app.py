@@ -25,21 +25,20 @@ from kafka.consumer.fetcher import ConsumerRecord
 from kafka.errors import KafkaError
 from opentelemetry.sdk.metrics.export import MetricReader
 from opentelemetry.sdk.trace.export import SpanExporter
-
-from parsers.result import Finding, Result
-from processor.config import Settings
-from processor.health import HealthServer, Heartbeat
-from processor.kafka_options import connection_options
-from processor.privacy import Redactor
-from processor.reload import CatalogWatcher
-from processor.sinks.dead_letter import DeadLetterSink
-from processor.sinks.enriched_topic import EnrichedTopicSink
-from processor.sinks.metrics import ErrorKey, Metrics, service_resource
-from processor.sinks.outbox import DeliveryError, Ticket
-from processor.sinks.producer_process import ProducerProcess
-from processor.sinks.spans import Found, LocalSpans, SpanShipper, SpanWriter
-from processor.source import Batch, Source
-from processor.transform import ExtractorFactory, Transform, default_extractor
+from vendor_errors.parsers.result import Finding, Result
+from vendor_errors.processor.config import Settings
+from vendor_errors.processor.health import HealthServer, Heartbeat
+from vendor_errors.processor.kafka_options import connection_options
+from vendor_errors.processor.privacy import Redactor
+from vendor_errors.processor.reload import CatalogWatcher
+from vendor_errors.processor.sinks.dead_letter import DeadLetterSink
+from vendor_errors.processor.sinks.enriched_topic import EnrichedTopicSink
+from vendor_errors.processor.sinks.metrics import ErrorKey, Metrics, service_resource
+from vendor_errors.processor.sinks.outbox import DeliveryError, Ticket
+from vendor_errors.processor.sinks.producer_process import ProducerProcess
+from vendor_errors.processor.sinks.spans import Found, LocalSpans, SpanShipper, SpanWriter
+from vendor_errors.processor.source import Batch, Source
+from vendor_errors.processor.transform import ExtractorFactory, Transform, default_extractor
 
 log = logging.getLogger(__name__)
 

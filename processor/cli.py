@@ -7,7 +7,7 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-from processor import __version__
+from vendor_errors.processor import __version__
 
 # Imported lazily so `vendor-errors scan` does not pay for Kafka and OpenTelemetry imports.
 COMMANDS = ("scan", "run", "catalog")
@@ -26,7 +26,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name in COMMANDS:
-        module = importlib.import_module(f"processor.commands.{name}")
+        module = importlib.import_module(f"vendor_errors.processor.commands.{name}")
         module.add_parser(sub)
     return parser
 

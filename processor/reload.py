@@ -12,9 +12,9 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-import catalog
-from catalog.loader import Catalog
-from catalog.schema import CatalogError
+from vendor_errors import catalog
+from vendor_errors.catalog.loader import Catalog
+from vendor_errors.catalog.schema import CatalogError
 
 log = logging.getLogger(__name__)
 

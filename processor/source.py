@@ -23,8 +23,7 @@ from kafka import ConsumerRebalanceListener, KafkaConsumer, TopicPartition
 from kafka.consumer.fetcher import ConsumerRecord
 from kafka.errors import CommitFailedError, KafkaError
 from kafka.structs import OffsetAndMetadata
-
-from processor.config import KafkaSettings
+from vendor_errors.processor.config import KafkaSettings
 
 log = logging.getLogger(__name__)
 

@@ -12,12 +12,11 @@ from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
 from kafka.consumer.fetcher import ConsumerRecord
-
-from catalog.loader import Catalog
-from parsers.batch import Noted, extract_many
-from parsers.extract import Extractor as ParsersExtractor
-from parsers.result import Result
-from processor.config import Settings
+from vendor_errors.catalog.loader import Catalog
+from vendor_errors.parsers.batch import Noted
+from vendor_errors.parsers.extract import Extractor as ParsersExtractor
+from vendor_errors.parsers.result import Result
+from vendor_errors.processor.config import Settings
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +63,7 @@ class Transform:
         extractor = self.extractor
         if isinstance(extractor, ParsersExtractor):
             try:
-                return extract_many(extractor, values, source_of)
+                return extractor.extract_many(values, source_of)
             except Exception:  # a bug in the batch path: fall back to one record at a time
                 log.exception("batch parsing failed; parsing one record at a time")
         noted: Noted = []

@@ -57,7 +57,15 @@ def test_generated_config_is_accepted_by_run_check(tmp_path: Path) -> None:
     config = stack.write_config(tmp_path, "127.0.0.1:19092", args)
 
     result = subprocess.run(
-        [sys.executable, "-m", "processor.cli", "run", "--check", "--config", str(config)],
+        [
+            sys.executable,
+            "-m",
+            "vendor_errors.processor.cli",
+            "run",
+            "--check",
+            "--config",
+            str(config),
+        ],
         cwd=REPO,
         capture_output=True,
         text=True,

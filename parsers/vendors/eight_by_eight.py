@@ -6,7 +6,14 @@ the reference for 8x8 support) and `timestamp`.
 
 from __future__ import annotations
 
-from parsers.vendors.base import Candidate, Reading, code_of, generic_error_hint, message_of, text
+from vendor_errors.parsers.vendors.base import (
+    Candidate,
+    Reading,
+    code_of,
+    generic_error_hint,
+    message_of,
+    text,
+)
 
 VENDOR = "8x8"
 HOST_SUFFIXES = ("8x8.com",)

@@ -7,7 +7,14 @@ The app's manifest endpoints answer `{"success": false, "data": {"message": ...,
 
 from __future__ import annotations
 
-from parsers.vendors.base import Candidate, Reading, code_of, is_false, message_of, status_of
+from vendor_errors.parsers.vendors.base import (
+    Candidate,
+    Reading,
+    code_of,
+    is_false,
+    message_of,
+    status_of,
+)
 
 VENDOR = "pipedrive"
 HOST_SUFFIXES = ("pipedrive.com",)

@@ -8,9 +8,8 @@ import sys
 from pathlib import Path
 
 import orjson
-
-import catalog
-from catalog import CatalogError, Entry, rules
+from vendor_errors import catalog
+from vendor_errors.catalog import CatalogError, Entry, rules
 
 EXPORT_COLUMNS = (
     "vendor",

@@ -88,10 +88,10 @@ def _install_signals(stop: threading.Event, timeout_seconds: float) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from catalog.schema import CatalogError
-    from parsers.grok import GrokError
-    from processor import logs
-    from processor.config import ConfigError, load_settings
+    from vendor_errors.catalog.schema import CatalogError
+    from vendor_errors.parsers.grok import GrokError
+    from vendor_errors.processor import logs
+    from vendor_errors.processor.config import ConfigError, load_settings
 
     try:
         settings = load_settings(args.config)
@@ -99,8 +99,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"vendor-errors run: {exc}", file=sys.stderr)
         return EXIT_CONFIG
     if args.check:
-        from processor.reload import CatalogWatcher
-        from processor.transform import default_extractor
+        from vendor_errors.processor.reload import CatalogWatcher
+        from vendor_errors.processor.transform import default_extractor
 
         try:
             catalogs = CatalogWatcher(
@@ -121,9 +121,8 @@ def run(args: argparse.Namespace) -> int:
     _install_signals(stop, settings.shutdown.timeout_seconds)
 
     from kafka.errors import KafkaError
-
-    from processor import heap
-    from processor.app import Processor
+    from vendor_errors.processor import heap
+    from vendor_errors.processor.app import Processor
 
     try:
         processor = Processor(settings)

@@ -19,14 +19,13 @@ from dataclasses import dataclass, field
 from typing import Any, BinaryIO, TextIO
 
 import orjson
-
-import catalog
-from parsers.extract import Extractor
-from parsers.grok import GrokError
-from parsers.prefilter import candidate_kinds
-from parsers.records import Batch, iter_batches
-from parsers.result import Result
-from processor import heap
+from vendor_errors import catalog
+from vendor_errors.parsers.extract import Extractor
+from vendor_errors.parsers.grok import GrokError
+from vendor_errors.parsers.prefilter import candidate_kinds
+from vendor_errors.parsers.records import Batch, iter_batches
+from vendor_errors.parsers.result import Result
+from vendor_errors.processor import heap
 
 TOP_CODES = 15
 

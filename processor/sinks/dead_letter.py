@@ -16,7 +16,7 @@ The record's own headers come first, unchanged, and its key is kept.
 
 from __future__ import annotations
 
-from processor.sinks.outbox import Headers, Outbox, Ticket
+from vendor_errors.processor.sinks.outbox import Headers, Outbox, Ticket
 
 REASON = "vendor-errors.reason"
 TOPIC = "vendor-errors.topic"

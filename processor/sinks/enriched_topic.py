@@ -9,9 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
-
-from processor.privacy import Redactor
-from processor.sinks.outbox import Outbox, Ticket
+from vendor_errors.processor.privacy import Redactor
+from vendor_errors.processor.sinks.outbox import Outbox, Ticket
 
 
 class EnrichedTopicSink:

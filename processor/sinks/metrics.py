@@ -21,10 +21,9 @@ from opentelemetry.sdk.metrics.export import MetricReader, PeriodicExportingMetr
 from opentelemetry.sdk.metrics.view import ExplicitBucketHistogramAggregation, View
 from opentelemetry.sdk.resources import Resource
 from prometheus_client import CollectorRegistry, ProcessCollector
-
-from catalog.loader import Catalog
-from catalog.model import CHANNELS, VENDORS
-from processor import __version__
+from vendor_errors.catalog.loader import Catalog
+from vendor_errors.catalog.model import CHANNELS, VENDORS
+from vendor_errors.processor import __version__
 
 OTHER = "_OTHER"
 OUTCOMES = ("error_found", "no_error", "undecodable", "dead_lettered")

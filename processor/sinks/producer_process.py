@@ -25,7 +25,7 @@ from collections.abc import Callable
 from multiprocessing.connection import Connection
 from typing import Any
 
-from processor.sinks.outbox import (
+from vendor_errors.processor.sinks.outbox import (
     SLICE_SECONDS,
     DeliveryError,
     Headers,
@@ -175,7 +175,7 @@ class ProducerProcess:
 def _child_main(
     conn: Connection, options: dict[str, Any], max_record_bytes: int, level: str
 ) -> None:
-    from processor import logs
+    from vendor_errors.processor import logs
 
     # The parent decides when to stop; a Ctrl-C reaches the whole process group.
     signal.signal(signal.SIGINT, signal.SIG_IGN)

@@ -44,10 +44,9 @@ from opentelemetry.trace import (
     StatusCode,
     TraceFlags,
 )
-
-from parsers.result import Finding
-from processor import __version__
-from processor.privacy import Redactor
+from vendor_errors.parsers.result import Finding
+from vendor_errors.processor import __version__
+from vendor_errors.processor.privacy import Redactor
 
 log = logging.getLogger(__name__)
 
@@ -291,8 +290,8 @@ class LocalSpans:
 
 
 def _child_main(found: multiprocessing.Queue, log_level: str, group_id: str, redact: bool) -> None:
-    from processor import logs
-    from processor.sinks.metrics import service_resource
+    from vendor_errors.processor import logs
+    from vendor_errors.processor.sinks.metrics import service_resource
 
     # The parent decides when to stop (it sends None); a Ctrl-C on the terminal reaches the
     # whole process group and must not kill the exporter before the parent's final flush.

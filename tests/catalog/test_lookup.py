@@ -5,9 +5,8 @@ from __future__ import annotations
 import time
 
 import pytest
-
-import catalog
-from catalog import Catalog
+from vendor_errors import catalog
+from vendor_errors.catalog import Catalog
 
 
 @pytest.fixture(scope="module")

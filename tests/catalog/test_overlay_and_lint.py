@@ -8,12 +8,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from vendor_errors import catalog
+from vendor_errors.catalog import CatalogError
+from vendor_errors.catalog.loader import DATA_DIR
 
-import catalog
-from catalog import CatalogError
-from catalog.loader import DATA_DIR
-
-CLI = [sys.executable, "-m", "processor.cli"]
+CLI = [sys.executable, "-m", "vendor_errors.processor.cli"]
 
 
 def write(path: Path, text: str) -> Path:
@@ -172,7 +171,7 @@ def test_export_csv_has_a_header_and_a_row_per_entry() -> None:
 
 
 def test_reload_reuses_parsed_data_until_a_file_changes(data_copy: Path) -> None:
-    from catalog.loader import load_entries
+    from vendor_errors.catalog.loader import load_entries
 
     first = load_entries(data_copy)
     assert load_entries(data_copy) is first  # an overlay reload does not re-parse the data

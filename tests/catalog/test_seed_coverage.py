@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 import yaml
+from vendor_errors import catalog
+from vendor_errors.catalog.loader import DATA_DIR
+from vendor_errors.catalog.loader import load as load_catalog
 
-import catalog
-from catalog.loader import DATA_DIR
-from catalog.loader import load as load_catalog
 from tests.catalog.seed_tables import (
     DOCUMENTS,
     SeedFormatError,

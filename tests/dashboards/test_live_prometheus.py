@@ -116,7 +116,7 @@ def processor_port(
     path.write_text(json.dumps(config), encoding="utf-8")
     log = (tmp_path / "processor.log").open("wb")
     process = subprocess.Popen(
-        [sys.executable, "-m", "processor.cli", "run", "--config", str(path)],
+        [sys.executable, "-m", "vendor_errors.processor.cli", "run", "--config", str(path)],
         cwd=ROOT,
         stdin=subprocess.DEVNULL,
         stdout=log,

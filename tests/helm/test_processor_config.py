@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 import yaml
+from vendor_errors import catalog
+from vendor_errors.processor.config import Settings, load_settings
 
-import catalog
-from processor.config import Settings, load_settings
 from tests.helm.manifests import VALUE_SETS, Manifests, by_kind, env, mounts, volumes
 
 pytestmark = pytest.mark.helm

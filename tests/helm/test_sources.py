@@ -78,7 +78,9 @@ def test_readme_check_fails_when_values_change(tmp_path: Path) -> None:
     chart.mkdir()
     shutil.copy(CHART / "README.md", chart / "README.md")
     values = (CHART / "values.yaml").read_text()
-    (chart / "values.yaml").write_text(values.replace("maxPollRecords: 2000", "maxPollRecords: 800"))
+    (chart / "values.yaml").write_text(
+        values.replace("maxPollRecords: 2000", "maxPollRecords: 800")
+    )
     assert run(TABLE, "--check", "--chart", str(chart)).returncode == 1
     assert run(TABLE, "--chart", str(chart)).returncode == 0
     assert "| `kafka.maxPollRecords` | int | `800` |" in (chart / "README.md").read_text()

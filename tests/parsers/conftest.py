@@ -1,9 +1,8 @@
 from __future__ import annotations
 
 import pytest
-
-import catalog
-from parsers.extract import Extractor
+from vendor_errors import catalog
+from vendor_errors.parsers.extract import Extractor
 
 
 @pytest.fixture(scope="session")

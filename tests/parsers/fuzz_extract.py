@@ -17,13 +17,12 @@ from pathlib import Path
 
 import atheris
 import yaml
-
-import catalog
+from vendor_errors import catalog
 
 with atheris.instrument_imports(include=["parsers"]):  # coverage of the parser, not its deps
-    from parsers.extract import Extractor
-    from parsers.records import iter_records
-    from parsers.result import Result
+    from vendor_errors.parsers.extract import Extractor
+    from vendor_errors.parsers.records import iter_records
+    from vendor_errors.parsers.result import Result
 
 CORPUS = Path(__file__).parent / "corpus"
 OUTCOMES = {"error_found", "no_error", "undecodable"}

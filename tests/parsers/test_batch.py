@@ -6,11 +6,11 @@ from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from vendor_errors import catalog
+from vendor_errors.parsers.batch import extract_many
+from vendor_errors.parsers.extract import Extractor
+from vendor_errors.parsers.result import Result
 
-import catalog
-from parsers.batch import extract_many
-from parsers.extract import Extractor
-from parsers.result import Result
 from tests.parsers.test_corpus import CASES
 
 RECORDS = [case["record"].encode("utf-8") for case in CASES]

@@ -9,10 +9,9 @@ from typing import Any
 
 import pytest
 import yaml
-
-from parsers.extract import Extractor
-from parsers.records import iter_records
-from parsers.result import Finding
+from vendor_errors.parsers.extract import Extractor
+from vendor_errors.parsers.records import iter_records
+from vendor_errors.parsers.result import Finding
 
 CORPUS_DIR = Path(__file__).parent / "corpus"
 VENDORS = ("dynamics365", "salesforce", "pipedrive", "8x8", "webex")

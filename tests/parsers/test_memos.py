@@ -6,11 +6,10 @@ import itertools
 from datetime import datetime
 
 import pytest
-
-import catalog
-from parsers import fields, times
-from parsers.envelope import _PROSE_STATUS, Envelope, _settle
-from parsers.verdict import CACHE_LIMIT, Verdicts, judge
+from vendor_errors import catalog
+from vendor_errors.parsers import fields, times
+from vendor_errors.parsers.envelope import _PROSE_STATUS, Envelope, _settle
+from vendor_errors.parsers.verdict import CACHE_LIMIT, Verdicts, judge
 
 # -- record times ----------------------------------------------------------------------------
 

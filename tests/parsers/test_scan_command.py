@@ -32,7 +32,7 @@ CONTRACT_FIELDS = {
 
 def scan(*args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
     return subprocess.run(
-        [sys.executable, "-m", "processor.cli", "scan", *args],
+        [sys.executable, "-m", "vendor_errors.processor.cli", "scan", *args],
         cwd=ROOT,
         input=stdin,
         capture_output=True,
@@ -127,7 +127,15 @@ def test_undecodable_records_are_counted(tmp_path: Path) -> None:
 def test_a_reader_that_leaves_early_is_not_an_error() -> None:
     """`vendor-errors scan ... | head -1`: no "Broken pipe" per file, exit status 0."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "processor.cli", "scan", "--format", "jsonl", *map(str, EXAMPLES)],
+        [
+            sys.executable,
+            "-m",
+            "vendor_errors.processor.cli",
+            "scan",
+            "--format",
+            "jsonl",
+            *map(str, EXAMPLES),
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         cwd=ROOT,

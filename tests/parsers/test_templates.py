@@ -12,12 +12,12 @@ import orjson
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from vendor_errors import catalog
+from vendor_errors.parsers import fields, templates
+from vendor_errors.parsers.extract import Extractor
+from vendor_errors.parsers.result import Finding, Result
+from vendor_errors.parsers.templates import MAX_TEMPLATES, SPAN, TEMPLATED_KEYS, TIME, TRACE
 
-import catalog
-from parsers import fields, templates
-from parsers.extract import Extractor
-from parsers.result import Finding, Result
-from parsers.templates import MAX_TEMPLATES, SPAN, TEMPLATED_KEYS, TIME, TRACE
 from tests.parsers.test_corpus import CASES
 
 ROLE_OF_KIND = {TIME: fields.R_TIMESTAMP, TRACE: fields.R_TRACE_ID, SPAN: fields.R_SPAN_ID}

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import pytest
-
-import catalog
-from parsers.extract import Extractor, truncated_json
+from vendor_errors import catalog
+from vendor_errors.parsers.extract import Extractor, truncated_json
 
 
 @pytest.mark.parametrize(

@@ -20,10 +20,10 @@ import orjson
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.admin import KafkaAdminClient
 from kafka.errors import KafkaError
+from vendor_errors.processor.app import Processor
+from vendor_errors.processor.config import Settings, load_settings
+from vendor_errors.processor.transform import ExtractorFactory, default_extractor
 
-from processor.app import Processor
-from processor.config import Settings, load_settings
-from processor.transform import ExtractorFactory, default_extractor
 from tests.support.kafka_broker import free_port
 
 REPO = Path(__file__).resolve().parents[2]
@@ -179,7 +179,7 @@ class ProcessorProcess:
     def start(self) -> ProcessorProcess:
         with self.log_path.open("ab") as log:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "processor.cli", "run"],
+                [sys.executable, "-m", "vendor_errors.processor.cli", "run"],
                 cwd=REPO,
                 env=self.env,
                 stdin=subprocess.DEVNULL,

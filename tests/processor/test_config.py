@@ -5,9 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
-from processor.cli import main
-from processor.config import ConfigError, Settings, load_settings
+from vendor_errors.processor.cli import main
+from vendor_errors.processor.config import ConfigError, Settings, load_settings
 
 
 def write(tmp_path: Path, text: str) -> Path:
@@ -134,7 +133,7 @@ def test_sasl_scram_complete() -> None:
             "VENDOR_ERRORS_KAFKA__SASL_PASSWORD": "hunter2",
         }
     )
-    from processor.kafka_options import connection_options
+    from vendor_errors.processor.kafka_options import connection_options
 
     options = connection_options(settings.kafka)
     assert options["sasl_mechanism"] == "SCRAM-SHA-512"

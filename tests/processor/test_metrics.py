@@ -7,9 +7,8 @@ from collections import Counter
 import pytest
 from prometheus_client import generate_latest
 from prometheus_client.parser import text_string_to_metric_families
-
-import catalog
-from processor.sinks.metrics import OTHER, LabelGuard, Metrics
+from vendor_errors import catalog
+from vendor_errors.processor.sinks.metrics import OTHER, LabelGuard, Metrics
 
 ERROR_LABELS = {"vendor", "code", "channel", "category", "severity", "transient", "known"}
 

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import pytest
-
-from processor.privacy import EMAIL, MAX_TEXT_CHARS, PHONE, Redactor, redact_text
+from vendor_errors.processor.privacy import EMAIL, MAX_TEXT_CHARS, PHONE, Redactor, redact_text
 
 
 @pytest.mark.parametrize(

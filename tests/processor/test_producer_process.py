@@ -10,9 +10,9 @@ import time
 from collections.abc import Callable
 
 import pytest
+from vendor_errors.processor.sinks.outbox import DeliveryError, Ticket
+from vendor_errors.processor.sinks.producer_process import ProducerProcess
 
-from processor.sinks.outbox import DeliveryError, Ticket
-from processor.sinks.producer_process import ProducerProcess
 from tests.processor.kafka_tools import read_all
 
 pytestmark = pytest.mark.kafka

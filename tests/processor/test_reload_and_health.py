@@ -10,13 +10,12 @@ from pathlib import Path
 
 import pytest
 from prometheus_client import CollectorRegistry, Counter
-
-from catalog.schema import CatalogError
-from processor.health import HealthServer, Heartbeat
-from processor.reload import CatalogWatcher
-from processor.sinks import dead_letter
-from processor.sinks.dead_letter import DeadLetterSink
-from processor.sinks.outbox import Ticket
+from vendor_errors.catalog.schema import CatalogError
+from vendor_errors.processor.health import HealthServer, Heartbeat
+from vendor_errors.processor.reload import CatalogWatcher
+from vendor_errors.processor.sinks import dead_letter
+from vendor_errors.processor.sinks.dead_letter import DeadLetterSink
+from vendor_errors.processor.sinks.outbox import Ticket
 
 OVERLAY = """\
 entries:

@@ -8,10 +8,16 @@ import pytest
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind, StatusCode
+from vendor_errors.parsers.result import Finding
+from vendor_errors.processor.privacy import Redactor
+from vendor_errors.processor.sinks.spans import (
+    Found,
+    SpanShipper,
+    SpanWriter,
+    describe,
+    parent_context,
+)
 
-from parsers.result import Finding
-from processor.privacy import Redactor
-from processor.sinks.spans import Found, SpanShipper, SpanWriter, describe, parent_context
 from tests.processor.otlp_receiver import OtlpReceiver
 
 TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
@@ -158,7 +164,11 @@ def test_a_child_process_exports_them_over_otlp(monkeypatch: pytest.MonkeyPatch)
 
 
 def test_export_batch_and_delay_follow_the_standard_variables() -> None:
-    from processor.sinks.spans import EXPORT_BATCH, EXPORT_DELAY_SECONDS, _export_settings
+    from vendor_errors.processor.sinks.spans import (
+        EXPORT_BATCH,
+        EXPORT_DELAY_SECONDS,
+        _export_settings,
+    )
 
     assert _export_settings({}) == (EXPORT_BATCH, EXPORT_DELAY_SECONDS)
     assert _export_settings(

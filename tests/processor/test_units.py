@@ -7,11 +7,10 @@ import logging
 
 import orjson
 import pytest
-
-from parsers.result import Result
-from processor.cli import main
-from processor.logs import JsonFormatter
-from processor.transform import Transform
+from vendor_errors.parsers.result import Result
+from vendor_errors.processor.cli import main
+from vendor_errors.processor.logs import JsonFormatter
+from vendor_errors.processor.transform import Transform
 
 
 def test_logs_are_one_json_object_per_line() -> None:
@@ -63,8 +62,7 @@ def test_a_parser_failure_costs_one_record() -> None:
 
 def test_key_hashing_partitioner_places_keys_as_the_default_one() -> None:
     from kafka.partitioner.default import DefaultPartitioner
-
-    from processor.sinks.outbox import KeyHashingPartitioner
+    from vendor_errors.processor.sinks.outbox import KeyHashingPartitioner
 
     class Cluster:
         def topics(self) -> set[str]:
@@ -87,8 +85,7 @@ def test_key_hashing_partitioner_places_keys_as_the_default_one() -> None:
 
 def test_an_unreachable_cluster_during_poll_is_waited_out() -> None:
     from kafka.errors import KafkaConnectionError, UnsupportedVersionError
-
-    from processor.source import Source
+    from vendor_errors.processor.source import Source
 
     class Consumer:
         def __init__(self, error: Exception) -> None:
