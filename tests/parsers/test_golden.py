@@ -116,7 +116,7 @@ def test_scan_output_is_unchanged(name: str, outputs: dict[str, bytes]) -> None:
         )
         pytest.fail(
             f"{name}: {len(got)} events, {len(want)} expected; first difference at event "
-            f"{first + 1}:\n  expected {want[first : first + 1]}\n  actual   {got[first : first + 1]}"
+            f"{first + 1}:\n  expected {want[first:][:1]}\n  actual   {got[first:][:1]}"
             "\n(intended? python -m tests.parsers.test_golden --update, and review the diff)"
         )
     assert actual.count(b"\n") > 0
