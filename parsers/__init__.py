@@ -1,1 +1,32 @@
-"""Find vendor errors in log records: envelopes, text patterns, vendor recognisers, attribution."""
+"""Find vendor errors in log records: envelopes, text patterns, vendor recognisers, attribution.
+
+The public API (docs/parsing.md): build an `Extractor` from a catalog; `extract` one record or
+`extract_many` a batch; each record gives a `Result` with a `Finding` (the contract `Event` plus
+request context) per vendor error. Everything else in this package is internal.
+"""
+
+from vendor_errors.parsers.batch import Noted
+from vendor_errors.parsers.extract import Extractor
+from vendor_errors.parsers.grok import GrokError
+from vendor_errors.parsers.result import (
+    Event,
+    FileOrigin,
+    Finding,
+    KafkaOrigin,
+    Origin,
+    Outcome,
+    Result,
+)
+
+__all__ = [
+    "Event",
+    "Extractor",
+    "FileOrigin",
+    "Finding",
+    "GrokError",
+    "KafkaOrigin",
+    "Noted",
+    "Origin",
+    "Outcome",
+    "Result",
+]

@@ -25,7 +25,7 @@ from kafka.consumer.fetcher import ConsumerRecord
 from kafka.errors import KafkaError
 from opentelemetry.sdk.metrics.export import MetricReader
 from opentelemetry.sdk.trace.export import SpanExporter
-from vendor_errors.parsers.result import Finding, Result
+from vendor_errors.parsers import Finding, Result
 from vendor_errors.processor.config import Settings
 from vendor_errors.processor.health import HealthServer, Heartbeat
 from vendor_errors.processor.kafka_options import connection_options

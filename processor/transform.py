@@ -13,9 +13,8 @@ from typing import Any, Protocol
 
 from kafka.consumer.fetcher import ConsumerRecord
 from vendor_errors.catalog.loader import Catalog
-from vendor_errors.parsers.batch import Noted
-from vendor_errors.parsers.extract import Extractor as ParsersExtractor
-from vendor_errors.parsers.result import Result
+from vendor_errors.parsers import Extractor as ParsersExtractor
+from vendor_errors.parsers import Noted, Result
 from vendor_errors.processor.config import Settings
 
 log = logging.getLogger(__name__)

@@ -89,7 +89,7 @@ def _install_signals(stop: threading.Event, timeout_seconds: float) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from vendor_errors.catalog.schema import CatalogError
-    from vendor_errors.parsers.grok import GrokError
+    from vendor_errors.parsers import GrokError
     from vendor_errors.processor import logs
     from vendor_errors.processor.config import ConfigError, load_settings
 

@@ -44,7 +44,7 @@ from opentelemetry.trace import (
     StatusCode,
     TraceFlags,
 )
-from vendor_errors.parsers.result import Finding
+from vendor_errors.parsers import Finding
 from vendor_errors.processor import __version__
 from vendor_errors.processor.privacy import Redactor
 

@@ -8,7 +8,7 @@ import pytest
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind, StatusCode
-from vendor_errors.parsers.result import Finding
+from vendor_errors.parsers import Finding
 from vendor_errors.processor.privacy import Redactor
 from vendor_errors.processor.sinks.spans import (
     Found,

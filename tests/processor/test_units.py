@@ -7,7 +7,7 @@ import logging
 
 import orjson
 import pytest
-from vendor_errors.parsers.result import Result
+from vendor_errors.parsers import Result
 from vendor_errors.processor.cli import main
 from vendor_errors.processor.logs import JsonFormatter
 from vendor_errors.processor.transform import Transform
