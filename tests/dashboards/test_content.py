@@ -196,6 +196,25 @@ def test_recorded_series_keep_the_deployment_labels() -> None:
                 assert names[:3] == list(DEPLOYMENT), (rule["record"], labels)
 
 
+def test_runbook_routing_example_routes_on_service() -> None:
+    """The Alertmanager example of the runbooks names real alerts and routes on `service`.
+    (Checked by hand with `amtool config routes test`; no Alertmanager in the test set-up.)"""
+    page = (ROOT / "docs" / "runbooks" / "VendorErrorsNonRetryableSpike.md").read_text()
+    (block,) = re.findall(r"```yaml\n(.*?)```", page, re.DOTALL)
+    config = yaml.safe_load(block)
+    alerts = {rule["alert"] for rule in rules() if "alert" in rule}
+    receivers = {receiver["name"] for receiver in config["receivers"]}
+    assert config["route"]["receiver"] in receivers
+    for route in config["route"]["routes"]:
+        assert route["receiver"] in receivers
+        matchers: dict[str, str] = {}
+        for matcher in route["matchers"]:
+            name, _, value = re.split(r'(=~|=)"', matcher.removesuffix('"'), maxsplit=1)
+            matchers[name] = value
+        assert set(matchers["alertname"].split("|")) <= VENDOR_CODE_ALERTS & alerts
+        assert matchers["service"]
+
+
 def test_runbook_index_lists_every_runbook() -> None:
     directory = ROOT / "docs" / "runbooks"
     index = (directory / "README.md").read_text(encoding="utf-8")
