@@ -94,7 +94,9 @@ or on ({k})
 group by ({k}) (vendor_errors:non_retryable:rate5m)""",
                 "One row per non-retryable code with a rate, for the alerts' `service` label: "
                 "the service when a single one sees the code in the last 5 minutes, else no "
-                "`service` label (the alert's summary then lists the services).",
+                "`service` label (the alert's summary then lists the services). A second "
+                "service appearing changes the alert's labels: a pending spike starts its "
+                "`for` again.",
             ),
             Record(
                 "vendor_errors:records:rate5m",
