@@ -1,11 +1,17 @@
 # syntax=docker/dockerfile:1
-# The image the Helm chart runs: `vendor-errors run`, as a non-root numeric user.
-#   docker build -t vendor-errors:0.1.0 .
+# The image the Helm chart runs: `vendor-errors` as a non-root numeric user. The default
+# command is `run` (the Kafka processor); any other subcommand replaces it:
+#   docker build -t vendor-errors:0.1.0 --build-arg VERSION=0.1.0 \
+#     --build-arg REVISION="$(git rev-parse HEAD)" .
+#   docker run -i --rm vendor-errors:0.1.0 scan - < app.log
 # Two stages: the first builds a virtualenv with the project and its dependencies, the
 # second copies only that virtualenv onto a clean slim Python, without pip, setuptools
 # or compilers.
 
-ARG PYTHON_IMAGE=python:3.11-slim-trixie
+# Pinned by digest (python:3.11-slim-trixie, multi-platform index): the same bytes on every
+# build. To update: `docker buildx imagetools inspect python:3.11-slim-trixie` and paste the
+# index digest (or let Renovate/Dependabot do it).
+ARG PYTHON_IMAGE=python:3.11-slim-trixie@sha256:9534e5a8e315485d4061ed659af0fd78a284c015f9b73661b41d6bab25604534
 
 FROM ${PYTHON_IMAGE} AS build
 ENV PIP_NO_CACHE_DIR=1 \
@@ -14,6 +20,7 @@ ENV PIP_NO_CACHE_DIR=1 \
 WORKDIR /src
 RUN python -m venv /opt/vendor-errors
 COPY pyproject.toml README.md ./
+# Installed, these folders become the one package vendor_errors (pyproject's package-dir).
 COPY processor ./processor
 COPY parsers ./parsers
 COPY catalog ./catalog
@@ -23,9 +30,17 @@ RUN /opt/vendor-errors/bin/pip install --no-cache-dir . \
     && /opt/vendor-errors/bin/python -m compileall -q /opt/vendor-errors/lib
 
 FROM ${PYTHON_IMAGE} AS runtime
+# OCI annotations; VERSION follows pyproject.toml and the chart's appVersion (a test checks).
+ARG VERSION=0.1.0
+ARG REVISION=unknown
+ARG SOURCE=https://github.com/vendor-errors/vendor-errors
 LABEL org.opencontainers.image.title="vendor-errors" \
       org.opencontainers.image.description="Finds, attributes and enriches messaging-vendor error codes in application logs on Kafka" \
-      org.opencontainers.image.licenses="Apache-2.0"
+      org.opencontainers.image.licenses="Apache-2.0" \
+      org.opencontainers.image.version="${VERSION}" \
+      org.opencontainers.image.revision="${REVISION}" \
+      org.opencontainers.image.source="${SOURCE}" \
+      org.opencontainers.image.base.name="docker.io/library/python:3.11-slim-trixie"
 # The final stage needs no package manager for Python packages: drop the base image's.
 RUN python -m pip uninstall --yes --root-user-action=ignore pip setuptools wheel \
     && groupadd --gid 10001 vendor-errors \
@@ -38,5 +53,7 @@ ENV PATH=/opt/vendor-errors/bin:$PATH \
     PYTHONUNBUFFERED=1
 USER 10001:10001
 EXPOSE 9464
-# Settings come from --config FILE (the chart passes its ConfigMap) and VENDOR_ERRORS_* variables.
-ENTRYPOINT ["vendor-errors", "run"]
+# Settings come from --config FILE (the chart passes `run --config` and its ConfigMap) and
+# VENDOR_ERRORS_* variables. Exec form, so SIGTERM reaches the processor.
+ENTRYPOINT ["vendor-errors"]
+CMD ["run"]

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from grafana_foundation_sdk.builders import common as common_builders
 from grafana_foundation_sdk.builders import dashboard as builders
 from grafana_foundation_sdk.builders import prometheus, stat, statetimeline, table, timeseries
+from grafana_foundation_sdk.cog import variants
+from grafana_foundation_sdk.cog.builder import Builder
 from grafana_foundation_sdk.models import common, dashboard
 from grafana_foundation_sdk.models.prometheus import PromQueryFormat
 
@@ -74,8 +76,8 @@ def row(title: str, ids: Ids) -> builders.Row:
     return builders.Row(title).id(next(ids))
 
 
-def _targets(queries: Sequence[Query]) -> list[prometheus.Dataquery]:
-    targets = []
+def _targets(queries: Sequence[Query]) -> list[Builder[variants.Dataquery]]:
+    targets: list[Builder[variants.Dataquery]] = []
     for index, query in enumerate(queries):
         target = (
             prometheus.Dataquery()

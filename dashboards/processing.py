@@ -23,7 +23,8 @@ from dashboards.panels import (
 UID = "vendor-errors-processor"
 TITLE = "Vendor errors: processor"
 
-RECORDS = 'vendor_errors:records:rate5m{topic=~"$topic"}'
+RECORDS = 'vendor_errors:records:rate5m{job=~"$job", topic=~"$topic"}'
+LAG = 'vendor_errors:consumer_lag:sum{job=~"$job", topic=~"$topic"}'
 UP = 'up{job=~"$job"}'
 # The same selector as the VendorErrorsProcessorAbsent alert.
 DEFAULT_JOB = ".*vendor-errors.*"
@@ -58,7 +59,7 @@ def _variables() -> list[Builder[dashboard.VariableModel]]:
 def _quantile(q: float) -> Query:
     return Query(
         f"histogram_quantile({q}, sum by (le) "
-        f'(vendor_errors:process_duration_seconds_bucket:rate5m{{topic=~"$topic"}}))',
+        '(vendor_errors:process_duration_seconds_bucket:rate5m{job=~"$job", topic=~"$topic"}))',
         legend=f"p{round(q * 100)}",
     )
 
@@ -115,7 +116,7 @@ def build() -> builders.Dashboard:
                 ids,
                 "Consumer lag",
                 "Records waiting in the consumed topics, all partitions.",
-                [Query('sum(vendor_errors:consumer_lag:sum{topic=~"$topic"})', legend="lag")],
+                [Query(f"sum({LAG})", legend="lag")],
                 thresholds=((None, "green"), (10000, "yellow"), (100000, "red")),
             )
         )
@@ -205,9 +206,10 @@ def build() -> builders.Dashboard:
                 "are. The VendorErrorsConsumerLagging alert fires above 5 minutes.",
                 [
                     Query(
-                        f'vendor_errors:consumer_lag:sum{{topic=~"$topic"}}\n'
-                        f"/ on (topic)\nsum by (topic) ({RECORDS})",
-                        legend="{{topic}}",
+                        # `without`: one series per deployment and topic on both sides,
+                        # whatever label tells clusters apart.
+                        f"{LAG}\n/\nsum without (outcome) ({RECORDS})",
+                        legend="{{topic}} {{namespace}} {{job}}",
                     )
                 ],
                 unit="s",
@@ -215,7 +217,7 @@ def build() -> builders.Dashboard:
         )
     )
 
-    return (
+    board = (
         board.with_row(row("Processing time and export", ids))
         .with_panel(
             time_series(
@@ -247,17 +249,59 @@ def build() -> builders.Dashboard:
         .with_panel(
             time_series(
                 ids,
-                "Exporter drops: codes folded into _OTHER",
-                "Unknown codes past metrics.max_unknown_codes_per_vendor lose their own label "
-                "value and are counted as _OTHER (0 when none are folded).",
+                "Exporter drops: codes and services folded into _OTHER",
+                "Unknown codes past metrics.max_unknown_codes_per_vendor, and services past "
+                "metrics.max_services, lose their own label value and are counted as _OTHER "
+                "(0 when none are folded).",
                 [
                     Query(
-                        'sum by (vendor) (vendor_errors:errors:rate5m{code="_OTHER"})\n'
-                        "or\nsum by (vendor) (vendor_errors:errors:rate5m) * 0",
-                        legend="{{vendor}}",
-                    )
+                        "sum by (vendor) (\n"
+                        '  vendor_errors:errors:rate5m{job=~"$job", code="_OTHER"}\n)\n'
+                        'or\nsum by (vendor) (vendor_errors:errors:rate5m{job=~"$job"}) * 0',
+                        legend="codes: {{vendor}}",
+                    ),
+                    Query(
+                        'sum(vendor_errors:errors:rate5m{job=~"$job", service="_OTHER"})\n'
+                        "or\nvector(0)",
+                        legend="services",
+                    ),
                 ],
                 width=8,
+            )
+        )
+    )
+
+    return (
+        board.with_row(row("Memory and spans", ids))
+        .with_panel(
+            time_series(
+                ids,
+                "Memory (resident set) per processor",
+                "Resident memory of each processor process (process_resident_memory_bytes). "
+                "Compare with the container's memory limit (the chart's "
+                "resources.limits.memory): a processor near it is OOM-killed, typically in a "
+                "vendor outage (a backlog of errors) with a slow trace collector. The span "
+                "exporter and the producer run as child processes, not counted here.",
+                [Query('process_resident_memory_bytes{job=~"$job"}', legend="{{instance}}")],
+                unit="bytes",
+            )
+        )
+        .with_panel(
+            time_series(
+                ids,
+                "Spans shed /s",
+                "Vendor-error spans dropped instead of exported because the hand-off to the "
+                "trace exporter was full (memory bound, slow or hung collector). Events, "
+                "metrics and dead letters are never shed; a steady rate here means the trace "
+                "backend sees fewer errors than the metrics (0 when none are shed).",
+                [
+                    Query(
+                        "sum by (instance) (\n"
+                        '  rate(vendor_errors_spans_shed_total{job=~"$job"}[$__rate_interval])\n)\n'
+                        f"or\nsum by (instance) ({UP}) * 0",
+                        legend="{{instance}}",
+                    )
+                ],
             )
         )
     )

@@ -26,12 +26,19 @@ UID = "vendor-errors-taxonomy"
 TITLE = "Vendor errors: taxonomy"
 
 # The dashboard's variables, as label matchers. "All" is ".*", which also matches the empty
-# channel of vendors whose codes are not per channel.
-FILTER = 'vendor=~"$vendor", channel=~"$channel", category=~"$category", severity=~"$severity"'
+# channel of vendors whose codes are not per channel, and the empty service of records that
+# name none.
+FILTER = (
+    'vendor=~"$vendor", channel=~"$channel", category=~"$category", severity=~"$severity", '
+    'service=~"$service"'
+)
 RATE = f"vendor_errors:errors:rate5m{{{FILTER}}}"
 # Lifecycle statuses are not errors: the recorded rates leave them out, raw queries must too.
 RAW = f'vendor_errors_total{{{FILTER}, category!="status"}}'
-CODE_LABELS = "vendor, code, channel, category, severity, transient, known"
+CODE_LABELS = "vendor, code, channel, service, category, severity, transient, known"
+# The recorded messages are per deployment (each may have its own overlay): one per code here.
+CATALOG_MESSAGE = "topk by (vendor, code, channel) (1, vendor_errors:catalog_message:info)"
+NO_SERVICE = "(no service)"
 
 
 def _rate(extra: str = "") -> str:
@@ -63,7 +70,7 @@ def _with_catalog(counts: str) -> str:
     has a rate); a code seen in the range but gone since keeps its row without them."""
     return (
         f"(\n  {counts}\n  * on (vendor, code, channel) group_left (message, remediation)\n"
-        f"  vendor_errors:catalog_message:info\n)\nor on (vendor, code, channel)\n{counts}"
+        f"  {CATALOG_MESSAGE}\n)\nor on ({CODE_LABELS})\n{counts}"
     )
 
 
@@ -94,7 +101,20 @@ def _variables() -> list[Builder[dashboard.VariableModel]]:
             "Severity",
             "The catalog's severity of the code.",
         ),
+        label_variable(
+            "service",
+            'label_values(vendor_errors_total{vendor=~"$vendor"}, service)',
+            "Service",
+            "The application that logged the error (service.name, the Kubernetes app label, "
+            "or mapped from the topic by configuration). All also matches records that name "
+            "no service; _OTHER collects services past metrics.max_services.",
+        ),
     ]
+
+
+def _no_service_named(expr: str) -> str:
+    """Show records without a service as "(no service)" rather than an empty label."""
+    return f'label_replace(\n  {expr},\n  "service", "{NO_SERVICE}", "service", ""\n)'
 
 
 def _firing_alerts() -> builders.AnnotationQuery:
@@ -107,8 +127,8 @@ def _firing_alerts() -> builders.AnnotationQuery:
         .expr('ALERTS{alertstate="firing", alertname=~"VendorErrors.*", vendor=~"$vendor"}')
         .step("60s")
         .title_format("{{alertname}}")
-        .text_format("{{vendor}} {{code}} {{channel}}")
-        .tag_keys("alertname,vendor,code,severity")
+        .text_format("{{vendor}} {{code}} {{channel}} {{service}}")
+        .tag_keys("alertname,vendor,code,severity,service")
     )
 
 
@@ -238,21 +258,65 @@ def build() -> builders.Dashboard:
         )
     )
 
+    board = (
+        board.with_row(row("Services hit", ids))
+        .with_panel(
+            time_series(
+                ids,
+                "Services hit: error rate by service and vendor",
+                "Which of our applications get the errors, per vendor: errors per second by "
+                "the service that logged them. (no service): records that name none (the "
+                "processor's configuration can map a topic or a header to a service); _OTHER: "
+                "services past metrics.max_services.",
+                [
+                    Query(
+                        _no_service_named(f"sum by (vendor, service) ({RATE})"),
+                        legend="{{service}} ({{vendor}})",
+                    )
+                ],
+                width=16,
+            )
+        )
+        .with_panel(
+            table_panel(
+                ids,
+                "Services hit in range",
+                "Errors per service and vendor in the time range, busiest first.",
+                Query(
+                    _no_service_named(f"{_count_in_range(RAW, 'vendor, service')}\n> 0"),
+                    instant=True,
+                    table=True,
+                ),
+                columns=["service", "vendor", "Value"],
+                renames={"Value": "errors"},
+                sort_column="errors",
+                width=8,
+                height=8,
+            )
+        )
+    )
+
     counts = _count_in_range(RAW, CODE_LABELS)
     board = (
         board.with_row(row("Codes", ids))
         .with_panel(
             table_panel(
                 ids,
-                "Top codes in range, with the vendor's message and what to do",
-                "The 20 most frequent codes in the time range. Message and remediation come "
-                "from the catalog (vendor_errors_catalog_info: the channel's entry, else the "
-                "vendor-wide one); empty for unknown codes.",
-                Query(f"topk(20,\n({_with_catalog(counts)})\n> 0\n)", instant=True, table=True),
+                "Top codes in range, by service, with the vendor's message and what to do",
+                "The 20 most frequent codes in the time range, one row per service that saw "
+                "the code. Message and remediation come from the catalog "
+                "(vendor_errors_catalog_info: the channel's entry, else the vendor-wide one); "
+                "empty for unknown codes.",
+                Query(
+                    _no_service_named(f"topk(20,\n({_with_catalog(counts)})\n> 0\n)"),
+                    instant=True,
+                    table=True,
+                ),
                 columns=[
                     "vendor",
                     "code",
                     "channel",
+                    "service",
                     "Value",
                     "category",
                     "severity",

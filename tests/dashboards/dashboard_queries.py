@@ -18,7 +18,7 @@ DASHBOARD_FILES = ("vendor-errors-taxonomy.json", "vendor-errors-processor.json"
 RULES_FILE = DASHBOARDS / "rules" / "vendor-errors.rules.yaml"
 RULE_TESTS = sorted((DASHBOARDS / "rules" / "tests").glob("*.yaml"))
 
-# The metrics of ../shared/CONTRACT.md as Prometheus sees them (a histogram is its three
+# The processor's contract metrics as Prometheus sees them (a histogram is its three
 # series), the catalog info series the processor exports for joins, and the two series
 # Prometheus makes itself: scrape health and alert state.
 CONTRACT_METRICS = frozenset(
@@ -32,6 +32,9 @@ CONTRACT_METRICS = frozenset(
         "vendor_errors_catalog_info",
     }
 )
+# Decided with the processor (issue 16): spans shed under memory pressure, and the standard
+# process collector's resident memory.
+PROCESS_METRICS = frozenset({"vendor_errors_spans_shed_total", "process_resident_memory_bytes"})
 PROMETHEUS_SERIES = frozenset({"up", "ALERTS"})
 
 _KEYWORDS = frozenset(

@@ -9,10 +9,12 @@ from pathlib import Path
 import pytest
 import yaml
 
+from dashboards import rules as rule_code
 from tests.dashboards.dashboard_queries import (
     CONTRACT_METRICS,
     DASHBOARD_FILES,
     DASHBOARDS,
+    PROCESS_METRICS,
     PROMETHEUS_SERIES,
     ROOT,
     load_dashboard,
@@ -24,7 +26,8 @@ from tests.dashboards.dashboard_queries import (
     variables,
 )
 
-RUNBOOK_PREFIX = "https://github.com/vendor-errors/vendor-errors/blob/main/docs/runbooks/"
+RUNBOOK_PREFIX = rule_code.DEFAULT_RUNBOOK_URL + "/"
+ALLOWED = CONTRACT_METRICS | PROCESS_METRICS | PROMETHEUS_SERIES
 
 
 def test_metric_names_are_read_from_expressions() -> None:
@@ -44,14 +47,14 @@ def test_metric_names_are_read_from_expressions() -> None:
     "query", panel_queries(), ids=lambda q: f"{q.dashboard}:{q.panel}:{q.ref_id}"
 )
 def test_panel_reads_only_contract_metrics_and_recorded_series(query) -> None:
-    allowed = CONTRACT_METRICS | PROMETHEUS_SERIES | recorded_names()
+    allowed = ALLOWED | recorded_names()
     names = metric_names(query.expr)
     assert names, f"no metric found in {query.expr!r}"
     assert names <= allowed, f"not in the contract nor recorded: {names - allowed}"
 
 
 def test_rules_read_only_contract_metrics_and_recorded_series() -> None:
-    allowed = CONTRACT_METRICS | PROMETHEUS_SERIES | recorded_names()
+    allowed = ALLOWED | recorded_names()
     for rule in rules():
         names = metric_names(rule["expr"])
         assert names <= allowed, f"{rule.get('record') or rule['alert']}: {names - allowed}"
@@ -80,17 +83,46 @@ def test_dashboards_have_unique_ids_and_the_datasource_variable() -> None:
                 assert panel.get("description"), f"{panel['title']}: say what it answers"
 
 
-def test_taxonomy_filters_by_vendor_channel_category_severity() -> None:
+TAXONOMY_FILTERS = ("vendor", "channel", "category", "severity", "service")
+
+
+def test_taxonomy_filters_by_vendor_channel_category_severity_service() -> None:
     board = load_dashboard("vendor-errors-taxonomy.json")
     names = [v["name"] for v in variables(board)]
-    assert names == ["datasource", "vendor", "channel", "category", "severity"]
+    assert names == ["datasource", *TAXONOMY_FILTERS]
     for variable in variables(board)[1:]:
         assert variable["includeAll"] and variable["multi"] and variable["allValue"] == ".*"
     # Every error-rate panel honours every filter.
     for query in panel_queries():
         if query.dashboard == "vendor-errors-taxonomy.json":
-            for name in ("vendor", "channel", "category", "severity"):
+            for name in TAXONOMY_FILTERS:
                 assert f'{name}=~"${name}"' in query.expr, (query.panel, name)
+
+
+def test_taxonomy_shows_the_services_hit() -> None:
+    board = load_dashboard("vendor-errors-taxonomy.json")
+    by_title = {panel["title"]: panel for panel in panels(board)}
+    over_time = by_title["Services hit: error rate by service and vendor"]
+    assert over_time["type"] == "timeseries"
+    (target,) = over_time["targets"]
+    assert "sum by (vendor, service)" in target["expr"]
+    assert "{{service}}" in target["legendFormat"] and "{{vendor}}" in target["legendFormat"]
+    in_range = by_title["Services hit in range"]
+    assert in_range["type"] == "table"
+    assert "sum by (vendor, service)" in in_range["targets"][0]["expr"]
+
+
+def test_processor_dashboard_shows_memory_and_spans_shed() -> None:
+    board = load_dashboard("vendor-errors-processor.json")
+    exprs = {
+        panel["title"]: panel["targets"][0]["expr"] for panel in panels(board) if "targets" in panel
+    }
+    memory = exprs["Memory (resident set) per processor"]
+    assert metric_names(memory) == {"process_resident_memory_bytes"}
+    shed = exprs["Spans shed /s"]
+    assert "vendor_errors_spans_shed_total" in metric_names(shed)
+    # 0, not "No data", while a processor exports no such counter yet (or never shed).
+    assert "* 0" in shed
 
 
 def test_taxonomy_shows_firing_alerts_as_annotations() -> None:
@@ -107,6 +139,10 @@ def test_top_codes_table_joins_the_catalog_message_and_remediation() -> None:
     assert target["instant"] and target["format"] == "table"
     assert "group_left (message, remediation)" in target["expr"]
     assert "vendor_errors:catalog_message:info" in target["expr"]
+    # One row per code and service: the table shows which services see each code.
+    assert "sum by (vendor, code, channel, service," in target["expr"]
+    organize = table["transformations"][0]["options"]
+    assert organize["includeByName"]["service"]
 
 
 def test_every_alert_has_summary_description_and_an_existing_runbook() -> None:
@@ -133,13 +169,50 @@ def test_every_alert_has_summary_description_and_an_existing_runbook() -> None:
 VENDOR_CODE_ALERTS = {"VendorErrorsNonRetryableSpike", "VendorErrorsNewNonRetryableCode"}
 
 
-def test_vendor_alert_descriptions_name_vendor_code_and_message() -> None:
+def test_vendor_alert_descriptions_name_vendor_code_message_and_services() -> None:
     for rule in rules():
         if rule.get("alert") in VENDOR_CODE_ALERTS:
             description = rule["annotations"]["description"]
             for label in ("vendor", "code", "message"):
                 assert f"$labels.{label}" in description, (rule["alert"], label)
             assert "group_left (message, remediation)" in rule["expr"]
+            # A `service` label when one service sees the code; the summary lists them else.
+            assert "group_left (service)" in rule["expr"]
+            assert "$labels.service" in rule["annotations"]["summary"]
+            assert "| query" in rule["annotations"]["summary"]
+            assert "| query" in description
+
+
+DEPLOYMENT = ("cluster", "namespace", "job")
+
+
+def test_recorded_series_keep_the_deployment_labels() -> None:
+    for rule in rules():
+        if "record" in rule:
+            grouping = re.findall(r"\b(?:by|on) \(([^)]*)\)", rule["expr"])
+            assert grouping, rule["record"]
+            for labels in grouping:
+                names = [name.strip() for name in labels.split(",")]
+                assert names[:3] == list(DEPLOYMENT), (rule["record"], labels)
+
+
+def test_runbook_routing_example_routes_on_service() -> None:
+    """The Alertmanager example of the runbooks names real alerts and routes on `service`.
+    (Checked by hand with `amtool config routes test`; no Alertmanager in the test set-up.)"""
+    page = (ROOT / "docs" / "runbooks" / "VendorErrorsNonRetryableSpike.md").read_text()
+    (block,) = re.findall(r"```yaml\n(.*?)```", page, re.DOTALL)
+    config = yaml.safe_load(block)
+    alerts = {rule["alert"] for rule in rules() if "alert" in rule}
+    receivers = {receiver["name"] for receiver in config["receivers"]}
+    assert config["route"]["receiver"] in receivers
+    for route in config["route"]["routes"]:
+        assert route["receiver"] in receivers
+        matchers: dict[str, str] = {}
+        for matcher in route["matchers"]:
+            name, _, value = re.split(r'(=~|=)"', matcher.removesuffix('"'), maxsplit=1)
+            matchers[name] = value
+        assert set(matchers["alertname"].split("|")) <= VENDOR_CODE_ALERTS & alerts
+        assert matchers["service"]
 
 
 def test_runbook_index_lists_every_runbook() -> None:

@@ -80,6 +80,7 @@ def test_all_enabled_renders_every_kind(render: Callable[[str], Manifests]) -> N
         ("v1", "Service"),
         ("v1", "ServiceAccount"),
         ("policy/v1", "PodDisruptionBudget"),
+        ("networking.k8s.io/v1", "NetworkPolicy"),
         ("v1", "Pod"),  # the helm test hook
     }
 
@@ -117,6 +118,9 @@ REJECTED: list[tuple[dict[str, Any], str]] = [
     ({"terminationGracePeriodSeconds": 10}, "terminationGracePeriodSeconds"),
     ({"keda": {"enabled": True, "minReplicaCount": 5, "maxReplicaCount": 2}}, "minReplicaCount"),
     ({"serviceMonitor": {"interval": "often"}}, "interval"),
+    ({"prometheusRule": {"clusterLabel": "k8s-cluster"}}, "clusterLabel"),
+    ({"prometheusRule": {"runbookUrl": "runbooks/"}}, "runbookUrl"),
+    ({"networkPolicy": {"metricsFrom": [{"podSelecter": {}}]}}, "podSelecter"),
 ]
 
 

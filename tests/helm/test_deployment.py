@@ -81,8 +81,9 @@ def test_resources_are_set(render: Render, name: str) -> None:
 def test_runs_the_processor_with_the_mounted_config(render: Render) -> None:
     manifests = render("default")
     processor = container(manifests)
-    assert processor["args"] == ["--config", "/etc/vendor-errors/config/config.yaml"]
-    assert "command" not in processor  # the image's ENTRYPOINT is `vendor-errors run`
+    # The image's ENTRYPOINT is `vendor-errors`; the args replace its CMD (`run`).
+    assert processor["args"] == ["run", "--config", "/etc/vendor-errors/config/config.yaml"]
+    assert "command" not in processor
     assert mounts(manifests)["config"]["mountPath"] == "/etc/vendor-errors/config"
     assert volumes(manifests)["config"]["configMap"]["name"] == "vendor-errors"
     assert processor["image"] == "vendor-errors:0.1.0"

@@ -8,9 +8,11 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+import tomllib
 
 import dockerfile
 import pytest
+import yaml
 
 from tests.support.helm import ROOT
 
@@ -88,13 +90,75 @@ def test_build_tool_pattern_catches_installs(line: str) -> None:
     assert not BUILD_TOOLS.search("RUN python -m pip uninstall --yes pip")
 
 
-def test_entrypoint_is_vendor_errors_run() -> None:
+def test_entrypoint_is_vendor_errors_and_the_default_command_run() -> None:
+    """`docker run IMAGE` runs the processor, `docker run -i IMAGE scan -` scans stdin; the
+    chart passes `run --config ...` as args (tests/helm/test_deployment.py)."""
     final = stages()[-1]
     (entrypoint,) = [c for c in final if c.cmd == "ENTRYPOINT"]
     assert entrypoint.json, "exec form, so SIGTERM reaches the processor"
-    assert list(entrypoint.value) == ["vendor-errors", "run"]
+    assert list(entrypoint.value) == ["vendor-errors"]
+    (command,) = [c for c in final if c.cmd == "CMD"]
+    assert command.json and list(command.value) == ["run"]
     exposed = [c.value[0] for c in final if c.cmd == "EXPOSE"]
     assert exposed == ["9464"]
+
+
+def build_args() -> dict[str, str]:
+    """Every ARG with a default, in any stage."""
+    return {
+        c.value[0].split("=", 1)[0]: c.value[0].split("=", 1)[1]
+        for c in dockerfile.parse_file(str(DOCKERFILE))
+        if c.cmd == "ARG" and "=" in c.value[0]
+    }
+
+
+def test_base_image_is_pinned_by_digest() -> None:
+    args = build_args()
+    for stage in stages():
+        image = re.sub(r"\$\{(\w+)\}", lambda m: args[m.group(1)], stage[0].value[0])
+        assert re.fullmatch(r"[\w./:-]+@sha256:[0-9a-f]{64}", image), image
+
+
+OCI = "org.opencontainers.image."
+
+
+def labels() -> dict[str, str]:
+    found: dict[str, str] = {}
+    for command in stages()[-1]:
+        if command.cmd == "LABEL":
+            pairs = command.value
+            found |= {pairs[i]: pairs[i + 1].strip('"') for i in range(0, len(pairs), 2)}
+    return found
+
+
+def test_oci_labels_version_revision_source_from_build_args() -> None:
+    found = labels()
+    for name, arg in (("version", "VERSION"), ("revision", "REVISION"), ("source", "SOURCE")):
+        assert found[OCI + name] == "${" + arg + "}", name
+    for name in ("title", "description", "licenses", "base.name"):
+        assert found[OCI + name], name
+    # The build arguments are declared in the stage that uses them, with defaults.
+    declared = {c.value[0].split("=", 1)[0] for c in stages()[-1] if c.cmd == "ARG"}
+    assert {"VERSION", "REVISION", "SOURCE"} <= declared
+    assert build_args()["SOURCE"].startswith("https://")
+
+
+def test_version_is_the_projects_and_the_charts() -> None:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
+    chart = yaml.safe_load((ROOT / "helm" / "vendor-errors" / "Chart.yaml").read_text())
+    assert build_args()["VERSION"] == project == chart["appVersion"]
+
+
+def test_the_image_copies_every_package_folder() -> None:
+    """Installed, the code is vendor_errors.<folder> for each folder pyproject maps."""
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    folders = set(pyproject["tool"]["setuptools"]["package-dir"].values())
+    copied = {
+        c.value[0].rstrip("/")
+        for c in stages()[0]
+        if c.cmd == "COPY" and not any(f.startswith("--from=") for f in c.flags)
+    }
+    assert folders <= copied, folders - copied
 
 
 def test_dockerignore_keeps_the_context_small() -> None:

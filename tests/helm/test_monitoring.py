@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
+from dashboards import generate, rules
 from tests.helm.manifests import Manifests, by_kind, one
-from tests.support.helm import ROOT, Helm
+from tests.support.helm import ROOT, Helm, HelmError
+from tests.support.prometheus import promtool
 
 pytestmark = pytest.mark.helm
 
@@ -68,6 +71,67 @@ def test_prometheus_rule_extra_labels(render: Render) -> None:
                 # The rule's own labels (severity) win over additionalRuleLabels.
                 entry["labels"] = {"team": "sre", **entry.get("labels", {})}
     assert rule["spec"]["groups"] == expected
+
+
+def test_prometheus_rule_options_do_what_the_generator_does(helm: Helm, tmp_path: Path) -> None:
+    """runbookUrl, clusterLabel and processorSelector give exactly the rules that
+    `dashboards/generate.py --runbook-url/--cluster-label/--processor-selector` writes, and
+    promtool accepts them."""
+    options = rules.Options(
+        runbook_url="https://git.example.com/sre/runbooks/",
+        cluster_label="k8s_cluster",
+        processor_selector='job="vendor-errors", namespace="observability"',
+    )
+    values = {
+        "prometheusRule": {
+            "enabled": True,
+            "runbookUrl": options.runbook_url,
+            "clusterLabel": options.cluster_label,
+            "processorSelector": options.processor_selector,
+        }
+    }
+    rule = one(helm.template(values), "PrometheusRule")
+    expected = yaml.safe_load(generate.render_rules(options))["groups"]
+    assert rule["spec"]["groups"] == expected
+    path = tmp_path / "rendered.rules.yaml"
+    path.write_text(yaml.safe_dump({"groups": rule["spec"]["groups"]}), encoding="utf-8")
+    done = promtool("check", "rules", path)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_prometheus_rule_disabled_must_name_an_alert(helm: Helm) -> None:
+    values = {
+        "prometheusRule": {"enabled": True, "disabled": {"VendorErrorsConsumerLagHigh": True}}
+    }
+    with pytest.raises(HelmError, match="VendorErrorsConsumerLagHigh is not an alert"):
+        helm.template(values)
+
+
+def test_network_policy_opens_only_the_metrics_port(render: Render, helm: Helm) -> None:
+    manifests = render("all-enabled")
+    policy = one(manifests, "NetworkPolicy")
+    deployment = one(manifests, "Deployment")
+    pod_labels = deployment["spec"]["template"]["metadata"]["labels"]
+    assert policy["spec"]["podSelector"]["matchLabels"].items() <= pod_labels.items()
+    assert policy["spec"]["policyTypes"] == ["Ingress", "Egress"]
+    (metrics, *extra) = policy["spec"]["ingress"]
+    assert not extra
+    assert metrics["ports"] == [{"port": "http-metrics", "protocol": "TCP"}]
+    # The configured peer, and the chart's own `helm test` pod.
+    test_pod = one(manifests, "Pod")["metadata"]["labels"]
+    (prometheus, tester) = metrics["from"]
+    assert prometheus["namespaceSelector"]["matchLabels"] == {
+        "kubernetes.io/metadata.name": "monitoring"
+    }
+    assert tester["podSelector"]["matchLabels"].items() <= test_pod.items()
+    assert not tester["podSelector"]["matchLabels"].items() <= pod_labels.items()
+    # Without peers the port is open to every pod, and egress is not restricted.
+    open_policy = one(helm.template({"networkPolicy": {"enabled": True}}), "NetworkPolicy")
+    assert open_policy["spec"]["policyTypes"] == ["Ingress"]
+    assert open_policy["spec"]["ingress"] == [
+        {"ports": [{"port": "http-metrics", "protocol": "TCP"}]}
+    ]
+    assert not by_kind(render("default"), "NetworkPolicy")
 
 
 def test_prometheus_rule_disabled_alerts(helm: Helm) -> None:

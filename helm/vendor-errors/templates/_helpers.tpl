@@ -110,9 +110,10 @@ app.kubernetes.io/part-of: vendor-errors
 {{- end }}
 
 {{/*
-The processor's configuration file (docs/configuration.md). The chart owns the kafka,
-catalog, metrics and tracing sections; `config` supplies the rest. Secrets never appear
-here: the SASL credentials come from the environment (secretKeyRef).
+The processor's configuration file (docs/configuration.md). The chart sets the Kafka
+connection, the catalog overlay, the metrics port and tracing from its values (the keys
+helm/values-schema.py lists in CHART_OWNED); `config` supplies everything else. Secrets never
+appear here: the SASL credentials come from the environment (secretKeyRef).
 */}}
 {{- define "vendor-errors.config" -}}
 {{- $k := .Values.kafka }}
@@ -157,10 +158,11 @@ here: the SASL credentials come from the environment (secretKeyRef).
 {{- end }}
 {{- end }}
 {{- end }}
-{{- $_ := set $config "kafka" $kafka }}
-{{- $_ := set $config "catalog" $catalog }}
-{{- $_ := set $config "metrics" $metrics }}
-{{- $_ := set $config "tracing" $tracing }}
+{{- /* Other settings of these sections pass through from `config` (values.schema.json refuses the ones set here). */}}
+{{- $_ := set $config "kafka" (merge $kafka (default (dict) $config.kafka)) }}
+{{- $_ := set $config "catalog" (merge $catalog (default (dict) $config.catalog)) }}
+{{- $_ := set $config "metrics" (merge $metrics (default (dict) $config.metrics)) }}
+{{- $_ := set $config "tracing" (merge $tracing (default (dict) $config.tracing)) }}
 {{- toYaml $config }}
 {{- end }}
 
