@@ -32,19 +32,19 @@ class _Section(BaseModel):
 class KafkaSettings(_Section):
     bootstrap_servers: list[str] = Field(default_factory=lambda: ["127.0.0.1:9092"], min_length=1)
     topics: list[str] = Field(default_factory=lambda: ["app-logs"], min_length=1)
-    group_id: str = Field("vendor-errors", min_length=1)
-    client_id: str = Field("vendor-errors", min_length=1)
+    group_id: str = Field(default="vendor-errors", min_length=1)
+    client_id: str = Field(default="vendor-errors", min_length=1)
     auto_offset_reset: Literal["earliest", "latest"] = "earliest"
-    max_poll_records: int = Field(2000, ge=1, le=100_000)
+    max_poll_records: int = Field(default=2000, ge=1, le=100_000)
     # How long the group waits for a member that vanished (crash, SIGKILL) before rebalancing.
-    session_timeout_ms: int = Field(45_000, ge=1000, le=1_800_000)
+    session_timeout_ms: int = Field(default=45_000, ge=1000, le=1_800_000)
     # Static membership (KIP-345), e.g. the StatefulSet pod name: a restart within the session
     # timeout gets its partitions back without a rebalance.
     group_instance_id: str | None = None
     security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
     sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] | None = None
     sasl_username: str | None = None
-    sasl_password: str | None = Field(None, repr=False)
+    sasl_password: str | None = Field(default=None, repr=False)
     ssl_cafile: Path | None = None
     ssl_certfile: Path | None = None
     ssl_keyfile: Path | None = None
@@ -74,7 +74,7 @@ class OutputSettings(_Section):
 
 class CatalogSettings(_Section):
     overlay: Path | None = None
-    reload_interval_seconds: float = Field(5.0, gt=0)
+    reload_interval_seconds: float = Field(default=5.0, gt=0)
 
     @field_validator("overlay")
     @classmethod
@@ -86,10 +86,10 @@ class CatalogSettings(_Section):
 
 class MetricsSettings(_Section):
     host: str = "0.0.0.0"  # a pod's metrics port is meant to be scraped from outside
-    port: int = Field(9464, ge=0, le=65535)  # 0 = any free port (tests)
-    max_unknown_codes_per_vendor: int = Field(50, ge=0, le=10_000)
+    port: int = Field(default=9464, ge=0, le=65535)  # 0 = any free port (tests)
+    max_unknown_codes_per_vendor: int = Field(default=50, ge=0, le=10_000)
     otlp: bool = False
-    lag_interval_seconds: float = Field(15.0, gt=0)
+    lag_interval_seconds: float = Field(default=15.0, gt=0)
 
 
 class TracingSettings(_Section):
@@ -102,11 +102,11 @@ class PrivacySettings(_Section):
 
 class ParsingSettings(_Section):
     patterns: list[str] = Field(default_factory=list)
-    max_record_bytes: int = Field(1 << 20, ge=1024)
+    max_record_bytes: int = Field(default=1 << 20, ge=1024)
 
 
 class ShutdownSettings(_Section):
-    timeout_seconds: float = Field(20.0, gt=0, le=600)
+    timeout_seconds: float = Field(default=20.0, gt=0, le=600)
 
 
 class LogSettings(_Section):

@@ -59,7 +59,8 @@ class HealthServer:
         self._thread.start()
 
     def stop(self) -> None:
-        self._server.shutdown()
+        if self._thread.is_alive():  # shutdown() would wait forever for a server never started
+            self._server.shutdown()
         self._server.server_close()
 
 

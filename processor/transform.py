@@ -8,14 +8,14 @@ never the loop.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any, Protocol
 
-from kafka.consumer.fetcher import ConsumerRecord
 from vendor_errors.catalog.loader import Catalog
 from vendor_errors.parsers import Extractor as ParsersExtractor
-from vendor_errors.parsers import Noted, Result
+from vendor_errors.parsers import KafkaOrigin, Noted, Result
 from vendor_errors.processor.config import Settings
+from vendor_errors.processor.protocols import PartitionRecords
 
 log = logging.getLogger(__name__)
 
@@ -46,18 +46,13 @@ class Transform:
         """Swap the catalog (an overlay reload); records read it once each, so this is safe."""
         self.extractor.catalog = catalog
 
-    def parse_many(
-        self, records: Sequence[ConsumerRecord], topic: str, partition: int
-    ) -> tuple[int, Noted]:
-        """The records of one partition's batch: how many are plain "no_error", and the results
-        of the others by index (parsers.batch: one prefilter pass for the whole batch)."""
-        # A tombstone (no value) carries no log line: an empty record is "no_error" too.
-        values = [record.value for record in records]
-        if None in values:
-            values = [b"" if value is None else value for value in values]
+    def parse_many(self, part: PartitionRecords) -> tuple[int, Noted]:
+        """One partition's records of a poll: how many are plain "no_error", and the results
+        of the others by index (one prefilter pass for the whole batch: parsers.batch)."""
+        values, topic, partition, offset = part.values, part.topic, part.partition, part.offset
 
-        def source_of(index: int) -> dict[str, Any]:
-            return {"topic": topic, "partition": partition, "offset": records[index].offset}
+        def source_of(index: int) -> KafkaOrigin:
+            return {"topic": topic, "partition": partition, "offset": offset(index)}
 
         extractor = self.extractor
         if isinstance(extractor, ParsersExtractor):
@@ -66,11 +61,11 @@ class Transform:
             except Exception:  # a bug in the batch path: fall back to one record at a time
                 log.exception("batch parsing failed; parsing one record at a time")
         noted: Noted = []
-        for index, record in enumerate(records):
-            result = self.parse(values[index], topic, partition, record.offset)
+        for index, value in enumerate(values):
+            result = self.parse(value, topic, partition, offset(index))
             if result.outcome != "no_error" or result.findings:
                 noted.append((index, result))
-        return len(records) - len(noted), noted
+        return len(values) - len(noted), noted
 
     def parse(self, value: bytes, topic: str, partition: int, offset: int) -> Result:
         source = {"topic": topic, "partition": partition, "offset": offset}

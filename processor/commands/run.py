@@ -120,12 +120,12 @@ def run(args: argparse.Namespace) -> int:
     stop = threading.Event()
     _install_signals(stop, settings.shutdown.timeout_seconds)
 
-    from kafka.errors import KafkaError
     from vendor_errors.processor import heap
-    from vendor_errors.processor.app import Processor
+    from vendor_errors.processor.build import build_processor
+    from vendor_errors.processor.protocols import ClientError
 
     try:
-        processor = Processor(settings)
+        processor = build_processor(settings)
     except CatalogError as exc:
         extra = {"setting": "catalog.overlay", "error": str(exc)}
         log.error("catalog overlay is invalid", extra=extra)
@@ -138,12 +138,18 @@ def run(args: argparse.Namespace) -> int:
     except OSError as exc:  # e.g. the metrics port is taken
         log.error("cannot start", extra={"error": str(exc)})
         return 1
-    except KafkaError as exc:  # the producer needs the cluster at start (its API version)
-        extra = {"bootstrap_servers": settings.kafka.bootstrap_servers, "error": str(exc)}
-        log.error("cannot reach Kafka", extra=extra)
+    except ClientError as exc:  # the producer needs the cluster at start (its API version)
+        log.error(
+            "cannot reach Kafka",
+            extra={"bootstrap_servers": settings.kafka.bootstrap_servers, "error": str(exc)},
+        )
         return 1
-    # The signal handler only sets `stop`; this thread turns it into a processor stop.
-    threading.Thread(target=lambda: (stop.wait(), processor.stop()), daemon=True).start()
+
+    def stop_when_asked() -> None:  # the signal handler only sets `stop`
+        stop.wait()
+        processor.stop()
+
+    threading.Thread(target=stop_when_asked, daemon=True).start()
     heap.settle_after_start_up()
     try:
         processor.run()

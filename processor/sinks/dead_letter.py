@@ -16,7 +16,7 @@ The record's own headers come first, unchanged, and its key is kept.
 
 from __future__ import annotations
 
-from vendor_errors.processor.sinks.outbox import Headers, Outbox, Ticket
+from vendor_errors.processor.protocols import Headers, Output, Work
 
 REASON = "vendor-errors.reason"
 TOPIC = "vendor-errors.topic"
@@ -34,31 +34,27 @@ def _shrink(value: bytes, headers: Headers) -> tuple[bytes, Headers]:
 
 
 class DeadLetterSink:
-    def __init__(self, outbox: Outbox, topic: str) -> None:
-        self.outbox = outbox
+    """Written at dispatch: a batch counts as delivered once its dead letters are acknowledged."""
+
+    at_dispatch = True
+
+    def __init__(self, topic: str) -> None:
         self.topic = topic
 
-    def send(
-        self,
-        ticket: Ticket,
-        value: bytes,
-        key: bytes | None,
-        headers: Headers | None,
-        reason: str,
-        origin: tuple[str, int, int],
-    ) -> None:
-        topic, partition, offset = origin
-        self.outbox.send(
-            ticket,
-            self.topic,
-            value,
-            key=key,
-            headers=[
-                *(headers or []),
+    def write(self, work: Work) -> None:
+        outputs = work.outputs
+        for record, reason, topic, partition, offset in work.undecodable:
+            headers = [
+                *record.headers,
                 (REASON, reason.encode()),
                 (TOPIC, topic.encode()),
                 (PARTITION, str(partition).encode()),
                 (OFFSET, str(offset).encode()),
-            ],
-            shrink=_shrink,
-        )
+            ]
+            outputs.append(Output(self.topic, record.value, record.key, headers, _shrink))
+
+    def flush(self, timeout_seconds: float) -> bool:
+        return True  # written through the outbox, which the loop follows
+
+    def close(self, timeout_seconds: float) -> None:
+        pass

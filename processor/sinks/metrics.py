@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from typing import Any
 
 from opentelemetry.exporter.prometheus import PrometheusMetricReader
 from opentelemetry.metrics import CallbackOptions, Observation
@@ -23,7 +22,9 @@ from opentelemetry.sdk.resources import Resource
 from prometheus_client import CollectorRegistry, ProcessCollector
 from vendor_errors.catalog.loader import Catalog
 from vendor_errors.catalog.model import CHANNELS, VENDORS
+from vendor_errors.parsers import Event
 from vendor_errors.processor import __version__
+from vendor_errors.processor.protocols import Work
 
 OTHER = "_OTHER"
 OUTCOMES = ("error_found", "no_error", "undecodable", "dead_lettered")
@@ -81,7 +82,15 @@ def _flag(value: object) -> str:
 
 
 class Metrics:
-    """The processor's instruments; `registry` is what /metrics serves."""
+    """The processor's instruments; `registry` is what /metrics serves.
+
+    A sink written once batches are delivered (their outputs acknowledged), before their
+    offsets may be committed: what is committed has been counted, and a batch read again after
+    a failed delivery is counted once. Undecodable records are counted as `undecodable_outcome`
+    ("dead_lettered" when the dead-letter topic takes them).
+    """
+
+    at_dispatch = False
 
     def __init__(
         self,
@@ -91,8 +100,10 @@ class Metrics:
         otlp: bool = False,
         resource: Resource | None = None,
         extra_readers: Iterable[MetricReader] = (),
+        undecodable_outcome: str = "undecodable",
     ) -> None:
         self.catalog = catalog
+        self.undecodable_outcome = undecodable_outcome
         self.guard = LabelGuard(max_unknown_codes_per_vendor)
         self.registry = CollectorRegistry()
         ProcessCollector(registry=self.registry)  # process_resident_memory_bytes and friends
@@ -146,16 +157,29 @@ class Metrics:
 
     # -- recording (the poll loop's thread) ------------------------------------------------------
 
-    def error_key(self, event: Mapping[str, Any]) -> ErrorKey:
-        vendor = self.guard.vendor(str(event.get("vendor")))
-        known = bool(event.get("known"))
+    def write(self, work: Work) -> None:
+        undecodable = self.undecodable_outcome
+        for topic, outcomes in work.outcomes.items():
+            if undecodable != "undecodable" and "undecodable" in outcomes:
+                outcomes = Counter(outcomes)
+                outcomes[undecodable] += outcomes.pop("undecodable")
+            self.add_records(topic, outcomes)
+        if work.findings:
+            key = self.error_key
+            self.add_errors(Counter(key(found.finding.event) for found in work.findings))
+        for topic, seconds in work.durations:
+            self.record_duration(topic, seconds)
+
+    def error_key(self, event: Event) -> ErrorKey:
+        vendor = self.guard.vendor(event["vendor"])
+        known = event["known"]
         return (
             vendor,
-            self.guard.code(vendor, str(event.get("code")), known),
-            self.guard.channel(event.get("channel")),
-            str(event.get("category")),
-            str(event.get("severity")),
-            _flag(event.get("transient")),
+            self.guard.code(vendor, event["code"], known),
+            self.guard.channel(event["channel"]),
+            event["category"],
+            event["severity"],
+            _flag(event["transient"]),
             _flag(known),
         )
 
@@ -198,5 +222,8 @@ class Metrics:
             for entry in self.catalog
         ]
 
-    def shutdown(self, timeout_seconds: float = 5.0) -> None:
+    def flush(self, timeout_seconds: float) -> bool:
+        return self.provider.force_flush(timeout_millis=timeout_seconds * 1000)
+
+    def close(self, timeout_seconds: float = 5.0) -> None:
         self.provider.shutdown(timeout_millis=timeout_seconds * 1000)

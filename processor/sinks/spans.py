@@ -18,10 +18,8 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import multiprocessing
 import os
 import queue
-import signal
 import time
 from collections.abc import Mapping
 from typing import Any, NamedTuple
@@ -46,7 +44,9 @@ from opentelemetry.trace import (
 )
 from vendor_errors.parsers import Finding
 from vendor_errors.processor import __version__
+from vendor_errors.processor.child import Child, Inbox, Stopped
 from vendor_errors.processor.privacy import Redactor
+from vendor_errors.processor.protocols import Found, Work
 
 log = logging.getLogger(__name__)
 
@@ -70,17 +70,6 @@ def _export_settings(environ: Mapping[str, str]) -> tuple[int, float]:
 
 # The exporting child's nice(2) increment: it yields the CPU to the poll loop.
 EXPORTER_NICENESS = 10
-
-
-class Found(NamedTuple):
-    """A vendor error and the Kafka record it was read from: what a span is made of."""
-
-    finding: Finding
-    topic: str
-    partition: int
-    offset: int
-    key: bytes | None
-    record_timestamp_ms: int | None
 
 
 class SpanDescription(NamedTuple):
@@ -107,17 +96,17 @@ def describe(
 ) -> SpanDescription | None:
     """The span of one finding; None for lifecycle statuses (include_status), not errors."""
     event = finding.event
-    if event.get("category") == "status":
+    if event["category"] == "status":
         return None
-    vendor, code = str(event.get("vendor")), str(event.get("code"))
+    vendor, code = event["vendor"], event["code"]
     attributes: dict[str, Any] = {
         "vendor_error.vendor": vendor,
         "vendor_error.code": code,
-        "vendor_error.channel": event.get("channel") or "",
-        "vendor_error.category": str(event.get("category")),
-        "vendor_error.severity": str(event.get("severity")),
-        "vendor_error.transient": bool(event.get("transient")),
-        "vendor_error.known": bool(event.get("known")),
+        "vendor_error.channel": event["channel"] or "",
+        "vendor_error.category": event["category"],
+        "vendor_error.severity": event["severity"],
+        "vendor_error.transient": event["transient"],
+        "vendor_error.known": event["known"],
         "error.type": code,
         "messaging.system": "kafka",
         "messaging.operation.type": "process",
@@ -126,16 +115,16 @@ def describe(
         "messaging.destination.partition.id": str(partition),
         "messaging.kafka.offset": offset,
     }
-    if event.get("http_status") is not None:
-        attributes["http.response.status_code"] = int(event["http_status"])
+    if event["http_status"] is not None:
+        attributes["http.response.status_code"] = event["http_status"]
     if finding.server_address:
         attributes["server.address"] = finding.server_address
     if finding.url:  # credentials and signatures were removed by the parser (parsers/urls.py)
         attributes["url.full"] = redactor.text(finding.url)
     if finding.http_method:
         attributes["http.request.method"] = finding.http_method
-    if event.get("correlation_id"):
-        attributes["vendor_error.correlation_id"] = str(event["correlation_id"])
+    if event["correlation_id"]:
+        attributes["vendor_error.correlation_id"] = event["correlation_id"]
     if key:
         attributes["messaging.kafka.message.key"] = key.decode("utf-8", "replace")
     when = finding.time_unix_nano
@@ -145,10 +134,10 @@ def describe(
         f"vendor_error {vendor}",
         attributes,
         when,
-        event.get("trace_id"),
-        event.get("span_id"),
+        event["trace_id"],
+        event["span_id"],
         finding.trace_flags,
-        redactor.text(event.get("message")),
+        redactor.text(event["message"]),
     )
 
 
@@ -272,15 +261,19 @@ def describe_all(found: list[Found], group_id: str, redactor: Redactor) -> list[
 
 
 class LocalSpans:
-    """Spans made and exported in this process (an exporter given by tests or an embedder)."""
+    """The span sink, spans made and exported in this process (an exporter given by tests or
+    an embedder)."""
+
+    at_dispatch = False
 
     def __init__(self, writer: SpanWriter, group_id: str, redactor: Redactor) -> None:
         self._writer = writer
         self._group_id = group_id
         self._redactor = redactor
 
-    def send(self, found: list[Found]) -> None:
-        self._writer.send(describe_all(found, self._group_id, self._redactor))
+    def write(self, work: Work) -> None:
+        if work.findings:
+            self._writer.send(describe_all(work.findings, self._group_id, self._redactor))
 
     def flush(self, timeout_seconds: float) -> bool:
         return self._writer.flush(timeout_seconds)
@@ -289,66 +282,33 @@ class LocalSpans:
         self._writer.close(timeout_seconds)
 
 
-def _child_main(found: multiprocessing.Queue, log_level: str, group_id: str, redact: bool) -> None:
-    from vendor_errors.processor import logs
-    from vendor_errors.processor.sinks.metrics import service_resource
-
-    # The parent decides when to stop (it sends None); a Ctrl-C on the terminal reaches the
-    # whole process group and must not kill the exporter before the parent's final flush.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    logs.configure(log_level)
-    # Spans are best effort, records are not: when CPU is short (a small node, a broker on the
-    # same host) the exporter gives way to the poll loop; behind, it drops (see SpanShipper).
-    with contextlib.suppress(OSError):
-        os.nice(EXPORTER_NICENESS)
-    batch_size, delay = _export_settings(os.environ)
-    writer = SpanWriter(service_resource(), batch_size=batch_size)
-    redactor = Redactor(redact)
-    parent = multiprocessing.parent_process()
-    oldest = 0.0  # when the oldest pending span was described
-    try:
-        while True:
-            wait = delay if not writer.pending else oldest - time.monotonic()
-            try:
-                item = found.get(timeout=max(wait, 0.0))
-            except queue.Empty:
-                if writer.pending:
-                    writer.export()
-                elif parent is not None and not parent.is_alive():
-                    break  # the processor was killed: what was here is exported; go
-                continue
-            if item is None:
-                break
-            if not writer.pending:
-                oldest = time.monotonic() + delay
-            writer.send(describe_all(item, group_id, redactor))
-    finally:
-        writer.close()
+class _Flush(NamedTuple):
+    number: int
+    timeout_seconds: float
 
 
 class SpanShipper:
-    """The poll loop's side: hands findings to the exporting child, never blocks on it."""
+    """The span sink of `vendor-errors run`: hands findings to the exporting child (child.py),
+    never blocks on it; when the child is behind, findings are dropped, records never wait."""
+
+    at_dispatch = False
 
     def __init__(self, log_level: str, group_id: str, redact: bool) -> None:
-        context = multiprocessing.get_context("spawn")  # no fork of a process with threads
-        self._queue: multiprocessing.Queue = context.Queue(maxsize=QUEUE_BATCHES)
-        self._child = context.Process(
-            target=_child_main,
-            args=(self._queue, log_level, group_id, redact),
-            name="span-exporter",
-            daemon=True,
+        self._child = Child(
+            "span-exporter",
+            _child_main,
+            (group_id, redact),
+            capacity=QUEUE_BATCHES,
+            log_level=log_level,
+            niceness=EXPORTER_NICENESS,
         )
-        self._child.start()
         self.dropped = 0
         self._warned_at = 0.0
+        self._flushes = 0
 
-    def send(self, found: list[Found]) -> None:
-        if not found:
-            return
-        try:
-            self._queue.put_nowait(found)
-        except queue.Full:
+    def write(self, work: Work) -> None:
+        found = work.findings
+        if found and not self._child.offer(found):
             self.dropped += len(found)
             if time.monotonic() - self._warned_at > 60:
                 self._warned_at = time.monotonic()
@@ -356,15 +316,51 @@ class SpanShipper:
                     "span exporter behind; spans dropped", extra={"dropped_total": self.dropped}
                 )
 
+    def flush(self, timeout_seconds: float) -> bool:
+        """Wait until the child exported what it was given so far (or the time is up)."""
+        deadline = time.monotonic() + timeout_seconds
+        self._flushes += 1
+        if not self._child.offer(_Flush(self._flushes, timeout_seconds)):
+            return False
+        while True:
+            try:
+                number, flushed = self._child.answer(deadline - time.monotonic())
+            except queue.Empty:
+                return False
+            if number == self._flushes:  # answers to flushes given up on are skipped
+                return bool(flushed)
+
     def close(self, timeout_seconds: float) -> None:
         """Let the child export what it has and exit, within `timeout_seconds`."""
-        deadline = time.monotonic() + max(timeout_seconds, 0.1)
-        with contextlib.suppress(queue.Full, ValueError, OSError):
-            self._queue.put(None, timeout=max(0.0, deadline - time.monotonic()))
-        self._child.join(max(0.0, deadline - time.monotonic()))
-        if self._child.is_alive():
-            log.warning("span exporter did not finish in time; stopping it")
-            self._child.terminate()
-            self._child.join(1.0)
-        self._queue.close()
-        self._queue.cancel_join_thread()  # never wait on a queue the child no longer reads
+        self._child.stop(timeout_seconds)
+
+
+def _child_main(inbox: Inbox, group_id: str, redact: bool) -> None:
+    from vendor_errors.processor.sinks.metrics import service_resource
+
+    # Spans are best effort, records are not: when CPU is short (a small node, a broker on the
+    # same host) the exporter gives way to the poll loop (nice); behind, it drops (SpanShipper).
+    batch_size, delay = _export_settings(os.environ)
+    writer = SpanWriter(service_resource(), batch_size=batch_size)
+    redactor = Redactor(redact)
+    oldest = 0.0  # when the oldest pending span was described
+    close_within = 5.0
+    try:
+        while True:
+            wait = delay if not writer.pending else oldest - time.monotonic()
+            try:
+                item = inbox.get(wait)
+            except Stopped as stop:
+                close_within = stop.within_seconds
+                break
+            if item is None:
+                if writer.pending:
+                    writer.export()
+            elif type(item) is _Flush:
+                inbox.answer((item.number, writer.flush(item.timeout_seconds)))
+            else:
+                if not writer.pending:
+                    oldest = time.monotonic() + delay
+                writer.send(describe_all(item, group_id, redactor))
+    finally:
+        writer.close(close_within)

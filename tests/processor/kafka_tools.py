@@ -21,6 +21,7 @@ from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.admin import KafkaAdminClient
 from kafka.errors import KafkaError
 from vendor_errors.processor.app import Processor
+from vendor_errors.processor.build import build_processor
 from vendor_errors.processor.config import Settings, load_settings
 from vendor_errors.processor.transform import ExtractorFactory, default_extractor
 
@@ -259,7 +260,7 @@ def in_process(
     **kwargs: Any,
 ) -> Iterator[InProcess]:
     settings: Settings = load_settings(environ=env)
-    running = InProcess(Processor(settings, extractor_factory=extractor_factory, **kwargs))
+    running = InProcess(build_processor(settings, extractor_factory=extractor_factory, **kwargs))
     running.thread.start()
     try:
         yield running

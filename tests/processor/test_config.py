@@ -133,7 +133,7 @@ def test_sasl_scram_complete() -> None:
             "VENDOR_ERRORS_KAFKA__SASL_PASSWORD": "hunter2",
         }
     )
-    from vendor_errors.processor.kafka_options import connection_options
+    from vendor_errors.processor.kafka_python.options import connection_options
 
     options = connection_options(settings.kafka)
     assert options["sasl_mechanism"] == "SCRAM-SHA-512"

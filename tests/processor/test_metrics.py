@@ -48,7 +48,7 @@ def test_names_and_labels_are_the_contracts(loaded: catalog.Catalog) -> None:
         metrics.lag = {("app-logs", 0): 12}
         samples = scrape(metrics)
     finally:
-        metrics.shutdown()
+        metrics.close()
     (labels, value), *_ = samples["vendor_errors_total"]
     assert set(labels) == ERROR_LABELS
     assert labels == {
@@ -78,7 +78,7 @@ def test_catalog_info_has_one_series_per_entry(loaded: catalog.Catalog) -> None:
     try:
         info = scrape(metrics)["vendor_errors_catalog_info"]
     finally:
-        metrics.shutdown()
+        metrics.close()
     assert len(info) == len(loaded)
     labels, value = info[0]
     assert value == 1
@@ -109,7 +109,7 @@ def test_lag_series_leave_with_their_partitions(loaded: catalog.Catalog) -> None
             ({"topic": "t", "partition": "1"}, 0)
         ]
     finally:
-        metrics.shutdown()
+        metrics.close()
 
 
 def test_unknown_codes_fold_into_other_per_vendor() -> None:
@@ -135,8 +135,34 @@ def test_a_flood_of_unknown_codes_keeps_series_bounded(loaded: catalog.Catalog) 
         metrics.add_errors(tally)
         series = scrape(metrics)["vendor_errors_total"]
     finally:
-        metrics.shutdown()
+        metrics.close()
     assert len(series) == 11
     other = [value for labels, value in series if labels["code"] == OTHER]
     assert other == [5000 - 10]
     assert sum(value for _, value in series) == 5000
+
+
+def test_delivered_work_is_counted_as_the_sink_is_written(loaded: catalog.Catalog) -> None:
+    from vendor_errors.parsers import Finding
+    from vendor_errors.processor.protocols import Found, Work
+
+    metrics = Metrics(loaded, max_unknown_codes_per_vendor=5, undecodable_outcome="dead_lettered")
+    found = [
+        Found(Finding(event(code, True)), "app-logs", 0, n, None, None)  # type: ignore[arg-type]
+        for n, code in enumerate(["1300", "1300", "7302"])
+    ]
+    outcomes = {"app-logs": Counter({"error_found": 3, "no_error": 5, "undecodable": 2})}
+    work = Work(outcomes=outcomes, findings=found, durations=[("app-logs", 0.5)])
+    try:
+        metrics.write(work)
+        samples = scrape(metrics)
+    finally:
+        metrics.close()
+    records = {s[0]["outcome"]: s[1] for s in samples["vendor_errors_records_total"]}
+    # Undecodable records went to the dead-letter topic: counted as such, and only as such.
+    assert records == {"error_found": 3, "no_error": 5, "dead_lettered": 2}
+    assert outcomes["app-logs"]["undecodable"] == 2  # the work itself is left as it was
+    errors = {s[0]["code"]: s[1] for s in samples["vendor_errors_total"]}
+    assert errors == {"1300": 2, "7302": 1}
+    count = samples["vendor_errors_process_duration_seconds_count"]
+    assert count == [({"topic": "app-logs"}, 1)]

@@ -1,4 +1,4 @@
-"""The producer child process (processor/sinks/producer_process.py), against the real broker:
+"""The producer child process (processor/outbox_process.py), against the real broker:
 tickets answered once acknowledged, a dead child failing its tickets and replaced, and a
 producer configuration Kafka refuses failing the start-up."""
 
@@ -10,16 +10,21 @@ import time
 from collections.abc import Callable
 
 import pytest
-from vendor_errors.processor.sinks.outbox import DeliveryError, Ticket
-from vendor_errors.processor.sinks.producer_process import ProducerProcess
+from vendor_errors.processor.kafka_python.outbox import connect
+from vendor_errors.processor.outbox_process import OutboxProcess
+from vendor_errors.processor.protocols import DeliveryError, Output
 
 from tests.processor.kafka_tools import read_all
 
 pytestmark = pytest.mark.kafka
 
 
-def _wait(producer: ProducerProcess, ticket: Ticket) -> None:
+def _wait(producer: OutboxProcess, ticket: int) -> None:
     producer.wait(ticket, time.monotonic() + 30, lambda: True)
+
+
+def ProducerProcess(options: dict, max_record_bytes: int, log_level: str) -> OutboxProcess:
+    return OutboxProcess(connect, (options, max_record_bytes), log_level)
 
 
 def test_tickets_are_answered_once_their_records_are_acknowledged(
@@ -28,16 +33,12 @@ def test_tickets_are_answered_once_their_records_are_acknowledged(
     topic = new_topic("out", 1)
     producer = ProducerProcess({"bootstrap_servers": kafka_bootstrap}, 1 << 20, "WARNING")
     try:
-        empty = Ticket()
-        producer.submit(empty)
+        empty = producer.submit([])
         assert producer.check(empty)  # nothing produced for the batch: done at once
         tickets = []
         for batch in range(3):
-            ticket = Ticket()
-            for n in range(5):
-                producer.send(ticket, topic, f"{batch}-{n}".encode(), key=b"k")
-            producer.submit(ticket)
-            tickets.append(ticket)
+            outputs = [Output(topic, f"{batch}-{n}".encode(), key=b"k") for n in range(5)]
+            tickets.append(producer.submit(outputs))
         for ticket in tickets:
             _wait(producer, ticket)
             assert producer.check(ticket)
@@ -56,21 +57,16 @@ def test_a_dead_child_fails_its_tickets_and_is_replaced(
         first = producer._child
         os.kill(first.pid, signal.SIGKILL)
         first.join(10)
-        lost = Ticket()
-        producer.send(lost, topic, b"lost?")
-        producer.submit(lost)  # starts a new child: the records go there
+        lost = producer.submit([Output(topic, b"lost?")])  # starts a new child: it goes there
         _wait(producer, lost)
         assert producer._child is not first and producer._child.is_alive()
 
         os.kill(producer._child.pid, signal.SIGKILL)
         producer._child.join(10)
-        pending = Ticket()
-        pending.number = 10_000  # submitted to the child that died, never answered
+        pending = 10_000  # submitted to the child that died, never answered
         with pytest.raises(DeliveryError, match="exited"):
             producer.check(pending)
-        again = Ticket()
-        producer.send(again, topic, b"again")
-        producer.submit(again)
+        again = producer.submit([Output(topic, b"again")])
         _wait(producer, again)
     finally:
         producer.close(10)

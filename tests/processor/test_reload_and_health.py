@@ -12,10 +12,10 @@ import pytest
 from prometheus_client import CollectorRegistry, Counter
 from vendor_errors.catalog.schema import CatalogError
 from vendor_errors.processor.health import HealthServer, Heartbeat
+from vendor_errors.processor.protocols import Record, Undecodable, Work
 from vendor_errors.processor.reload import CatalogWatcher
 from vendor_errors.processor.sinks import dead_letter
 from vendor_errors.processor.sinks.dead_letter import DeadLetterSink
-from vendor_errors.processor.sinks.outbox import Ticket
 
 OVERLAY = """\
 entries:
@@ -105,21 +105,13 @@ def test_health_endpoints() -> None:
         server.stop()
 
 
-class RecordingOutbox:
-    def __init__(self) -> None:
-        self.sent: list[dict] = []
-
-    def send(self, ticket, topic, value, key=None, headers=None, shrink=None) -> None:
-        self.sent.append(
-            {"topic": topic, "value": value, "key": key, "headers": headers, "shrink": shrink}
-        )
-
-
 def test_dead_letter_keeps_the_record_and_says_why() -> None:
-    outbox = RecordingOutbox()
-    sink = DeadLetterSink(outbox, "dlq")  # type: ignore[arg-type]
-    sink.send(Ticket(), b"\xff junk", b"k", [("trace", b"1")], "invalid utf-8", ("app-logs", 2, 99))
-    (sent,) = outbox.sent
+    sink = DeadLetterSink("dlq")
+    record = Record(b"\xff junk", b"k", [("trace", b"1")], None)
+    work = Work(undecodable=[Undecodable(record, "invalid utf-8", "app-logs", 2, 99)])
+    sink.write(work)
+    (output,) = work.outputs
+    sent = output._asdict()
     assert sent["topic"] == "dlq" and sent["value"] == b"\xff junk" and sent["key"] == b"k"
     assert sent["headers"] == [
         ("trace", b"1"),

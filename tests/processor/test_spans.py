@@ -10,6 +10,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from opentelemetry.trace import SpanKind, StatusCode
 from vendor_errors.parsers import Finding
 from vendor_errors.processor.privacy import Redactor
+from vendor_errors.processor.protocols import Work
 from vendor_errors.processor.sinks.spans import (
     Found,
     SpanShipper,
@@ -147,7 +148,7 @@ def test_a_child_process_exports_them_over_otlp(monkeypatch: pytest.MonkeyPatch)
         found = [Found(finding(), "app-logs", 0, n, None, None) for n in range(25)]
         # A lifecycle status is no error span: the child drops it.
         found.append(Found(finding(category="status"), "app-logs", 0, 25, None, None))
-        shipper.send(found)
+        shipper.write(Work(findings=found))
         shipper.close(20)
         assert len(receiver.spans) == 25
         span = receiver.spans[0]

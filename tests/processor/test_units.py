@@ -62,7 +62,7 @@ def test_a_parser_failure_costs_one_record() -> None:
 
 def test_key_hashing_partitioner_places_keys_as_the_default_one() -> None:
     from kafka.partitioner.default import DefaultPartitioner
-    from vendor_errors.processor.sinks.outbox import KeyHashingPartitioner
+    from vendor_errors.processor.kafka_python.outbox import KeyHashingPartitioner
 
     class Cluster:
         def topics(self) -> set[str]:
@@ -85,7 +85,7 @@ def test_key_hashing_partitioner_places_keys_as_the_default_one() -> None:
 
 def test_an_unreachable_cluster_during_poll_is_waited_out() -> None:
     from kafka.errors import KafkaConnectionError, UnsupportedVersionError
-    from vendor_errors.processor.source import Source
+    from vendor_errors.processor.kafka_python.source import KafkaPythonSource as Source
 
     class Consumer:
         def __init__(self, error: Exception) -> None:
@@ -98,7 +98,7 @@ def test_an_unreachable_cluster_during_poll_is_waited_out() -> None:
             raise self.error
 
     source = Source(Consumer(KafkaConnectionError("111 ECONNREFUSED")), ["t"])  # type: ignore[arg-type]
-    assert source.poll(10) == {}  # retriable: logged, no batch, the loop goes on
+    assert source.poll(10) == []  # retriable: logged, no batch, the loop goes on
     fatal = Source(Consumer(UnsupportedVersionError()), ["t"])  # type: ignore[arg-type]
     with pytest.raises(UnsupportedVersionError):
         fatal.poll(10)

@@ -1,10 +1,12 @@
-"""The one Kafka producer behind the enriched and dead-letter topics, with per-batch delivery.
+"""The kafka-python outbox: one KafkaProducer behind the enriched and dead-letter topics.
 
-Each polled batch gets a Ticket; every record produced for the batch is tracked on it. The poll
+Each batch's outputs are sent together (`submit`) and followed on the ticket returned: the poll
 loop keeps working while tickets are in flight and only treats a batch as done (metrics, spans,
 offset commit) once `check()` says the broker acknowledged all of its records. A failed delivery
 raises DeliveryError and the loop re-reads the batch: input offsets never move past records
 whose outputs were not acknowledged.
+
+In `vendor-errors run` this outbox works inside the producer child (outbox_process.py).
 """
 
 from __future__ import annotations
@@ -18,12 +20,9 @@ from typing import Any
 from kafka import KafkaProducer
 from kafka.errors import KafkaError, KafkaTimeoutError, MessageSizeTooLargeError
 from kafka.partitioner.default import DefaultPartitioner, murmur2
+from vendor_errors.processor.protocols import ClientError, DeliveryError, Headers, Output, Shrink
 
 log = logging.getLogger(__name__)
-
-Headers = list[tuple[str, bytes]]
-# A record the broker refuses as too large is sent again through this, once (see dead_letter).
-Shrink = Callable[[bytes, Headers], tuple[bytes, Headers]]
 
 # The loop does not wait for acknowledgements batch by batch, so lingering costs no throughput;
 # it turns many small produce requests (each a lot of Python in kafka-python) into few.
@@ -32,10 +31,6 @@ LINGER_MS = 50
 MIN_SHRUNK_BYTES = 1024
 # How long one wait slice blocks before the loop checks for shutdown and reports it is alive.
 SLICE_SECONDS = 0.5
-
-
-class DeliveryError(Exception):
-    """Some record of the batch was not acknowledged by the broker; the batch must be re-read."""
 
 
 @dataclass(slots=True)
@@ -49,18 +44,12 @@ class _Sent:
 
 
 @dataclass(slots=True)
-class Ticket:
-    """The records produced for one batch."""
+class Sends:
+    """The ticket: the records produced for one batch."""
 
     sent: list[_Sent] = field(default_factory=list)
     # Index of the first send not yet seen acknowledged (futures complete roughly in order).
     checked: int = 0
-    # With the producer in a child process (producer_process.py): the records not yet handed
-    # over, and the ticket's number there once they are.
-    records: list[tuple[str, bytes, bytes | None, Headers, Shrink | None]] = field(
-        default_factory=list
-    )
-    number: int | None = None
 
 
 class KeyHashingPartitioner(DefaultPartitioner):
@@ -93,39 +82,26 @@ class KeyHashingPartitioner(DefaultPartitioner):
         return partitions[hashed % len(partitions)]
 
 
-class Outbox:
+class KafkaPythonOutbox:
+    """Outbox[Sends] over a kafka-python KafkaProducer."""
+
     def __init__(self, producer: KafkaProducer) -> None:
         self._producer = producer
 
-    @classmethod
-    def connect(cls, options: dict[str, Any], max_record_bytes: int) -> Outbox:
-        producer = KafkaProducer(
-            **options,
-            acks="all",
-            # kafka-python 3 turns any non-retriable error of an idempotent producer (one record
-            # over the broker's max.message.bytes) into a fatal state that fails every later
-            # send. Without idempotence such a record fails alone and can be shrunk; a retried
-            # send may be written twice, which at-least-once delivery allows anyway.
-            enable_idempotence=False,
-            linger_ms=LINGER_MS,
-            batch_size=256 * 1024,
-            partitioner=KeyHashingPartitioner(),
-            # A dead-lettered record is the original bytes plus headers; the broker still has the
-            # last word (max.message.bytes), and refusals are shrunk and retried (see check()).
-            max_request_size=max(1 << 20, 2 * max_record_bytes + (64 << 10)),
-            max_block_ms=10_000,
-            delivery_timeout_ms=60_000,
-        )
-        return cls(producer)
+    def submit(self, outputs: list[Output]) -> Sends:
+        ticket = Sends()
+        for output in outputs:
+            self._send(ticket, *output)
+        return ticket
 
-    def send(
+    def _send(
         self,
-        ticket: Ticket,
+        ticket: Sends,
         topic: str,
         value: bytes,
-        key: bytes | None = None,
-        headers: Headers | None = None,
-        shrink: Shrink | None = None,
+        key: bytes | None,
+        headers: Headers | None,
+        shrink: Shrink | None,
     ) -> None:
         headers = headers or []
         try:
@@ -139,11 +115,7 @@ class Outbox:
             raise DeliveryError(f"{topic}: cannot send: {exc}") from exc
         ticket.sent.append(_Sent(future, topic, key, value, headers, shrink))
 
-    def submit(self, ticket: Ticket) -> None:
-        """The batch is processed (its records were sent as they came)."""
-
-    def check(self, ticket: Ticket) -> bool:
-        """True once every record of the ticket is acknowledged; raises DeliveryError on failure."""
+    def check(self, ticket: Sends) -> bool:
         sent = ticket.sent
         while ticket.checked < len(sent):
             item = sent[ticket.checked]
@@ -161,20 +133,18 @@ class Outbox:
                     )
                     value, headers = item.shrink(item.value, item.headers)
                     again = item.shrink if len(value) > MIN_SHRUNK_BYTES else None
-                    self.send(ticket, item.topic, value, item.key, headers, again)
+                    self._send(ticket, item.topic, value, item.key, headers, again)
                 else:
                     raise DeliveryError(f"{item.topic}: delivery failed: {error!r}")
             ticket.checked += 1
         return True
 
-    def wait(self, ticket: Ticket, deadline: float, on_slice: Callable[[], bool]) -> None:
-        """Block until `check(ticket)`; `on_slice` runs between half-second slices and returns
-        False to give up (shutdown past its deadline)."""
+    def wait(self, ticket: Sends, deadline: float, still_waiting: Callable[[], bool]) -> None:
         while not self.check(ticket):
             try:
                 self._producer.flush(timeout=SLICE_SECONDS)
             except KafkaTimeoutError:
-                if not on_slice() or time.monotonic() > deadline:
+                if not still_waiting() or time.monotonic() > deadline:
                     raise DeliveryError("outputs not acknowledged in time") from None
 
     def close(self, timeout_seconds: float) -> None:
@@ -182,3 +152,29 @@ class Outbox:
             self._producer.close(timeout=max(timeout_seconds, 0.0))
         except KafkaError as exc:
             log.warning("producer did not close cleanly", extra={"error": repr(exc)})
+
+
+def connect(options: dict[str, Any], max_record_bytes: int) -> KafkaPythonOutbox:
+    """The outbox for `options` (kafka_python.options); raises ClientError when the producer
+    cannot start (it needs the cluster to learn its API version)."""
+    try:
+        producer = KafkaProducer(
+            **options,
+            acks="all",
+            # kafka-python 3 turns any non-retriable error of an idempotent producer (one record
+            # over the broker's max.message.bytes) into a fatal state that fails every later
+            # send. Without idempotence such a record fails alone and can be shrunk; a retried
+            # send may be written twice, which at-least-once delivery allows anyway.
+            enable_idempotence=False,
+            linger_ms=LINGER_MS,
+            batch_size=256 * 1024,
+            partitioner=KeyHashingPartitioner(),
+            # A dead-lettered record is the original bytes plus headers; the broker still has the
+            # last word (max.message.bytes), and refusals are shrunk and retried (see check()).
+            max_request_size=max(1 << 20, 2 * max_record_bytes + (64 << 10)),
+            max_block_ms=10_000,
+            delivery_timeout_ms=60_000,
+        )
+    except KafkaError as exc:
+        raise ClientError(f"cannot create the Kafka producer: {exc!r}") from exc
+    return KafkaPythonOutbox(producer)

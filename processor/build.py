@@ -1,0 +1,171 @@
+"""The real processor, made from the settings: the Kafka client's source and outbox, the sinks,
+the catalog and the health server. app.Processor itself is given them (protocols.py).
+
+The one place that knows which Kafka client runs (kafka_python/: one module per role) and
+which sinks a configuration turns on.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from typing import Any
+
+from opentelemetry.sdk.metrics.export import MetricReader
+from opentelemetry.sdk.trace.export import SpanExporter
+from vendor_errors.processor.app import STALL_SECONDS, Processor
+from vendor_errors.processor.config import Settings
+from vendor_errors.processor.health import HealthServer, Heartbeat
+from vendor_errors.processor.outbox_process import OutboxProcess
+from vendor_errors.processor.privacy import Redactor
+from vendor_errors.processor.protocols import Outbox, Sink, Source
+from vendor_errors.processor.reload import CatalogWatcher
+from vendor_errors.processor.sinks.dead_letter import DeadLetterSink
+from vendor_errors.processor.sinks.enriched_topic import EnrichedTopicSink
+from vendor_errors.processor.sinks.metrics import Metrics, service_resource
+from vendor_errors.processor.sinks.spans import LocalSpans, SpanShipper, SpanWriter
+from vendor_errors.processor.transform import ExtractorFactory, Transform, default_extractor
+
+LAG_TIMEOUT_MS = 2_000
+
+
+def build_processor(
+    settings: Settings,
+    *,
+    extractor_factory: ExtractorFactory = default_extractor,
+    span_exporter: SpanExporter | None = None,
+    metric_readers: Iterable[MetricReader] = (),
+) -> Processor:
+    """Raises CatalogError, GrokError (the settings' overlay or patterns), OSError (the metrics
+    port) and ClientError (Kafka refused to start); what was started by then is stopped."""
+    catalogs = CatalogWatcher(settings.catalog.overlay, settings.catalog.reload_interval_seconds)
+    transform = Transform(extractor_factory(catalogs.current, settings))
+    redactor = Redactor(settings.privacy.redact)
+    output = settings.output
+    started: list[Sink | Outbox[Any] | HealthServer] = []  # stopped again if a later step fails
+    try:
+        metrics = Metrics(
+            catalogs.current,
+            max_unknown_codes_per_vendor=settings.metrics.max_unknown_codes_per_vendor,
+            otlp=settings.metrics.otlp,
+            resource=service_resource(),
+            extra_readers=metric_readers,
+            undecodable_outcome="dead_lettered" if output.dead_letter_topic else "undecodable",
+        )
+        started.append(metrics)
+        sinks: list[Sink] = []
+        if output.enriched_topic:
+            sinks.append(EnrichedTopicSink(output.enriched_topic, redactor))
+        if output.dead_letter_topic:
+            sinks.append(DeadLetterSink(output.dead_letter_topic))
+        if settings.tracing.enabled:
+            spans = _spans(settings, redactor, span_exporter)
+            started.append(spans)
+            sinks.append(spans)
+        sinks.append(metrics)  # last: /metrics shows everything up to the end of a shutdown
+
+        heartbeat = Heartbeat(STALL_SECONDS)
+        source: Source | None = None
+        health = HealthServer(
+            settings.metrics.host,
+            settings.metrics.port,
+            metrics.registry,
+            heartbeat,
+            ready=lambda: source is not None and bool(source.assigned),
+        )
+        started.append(health)
+        outbox = None
+        if output.enriched_topic or output.dead_letter_topic:
+            outbox = _outbox(settings)
+            started.append(outbox)
+        source = _source(settings)
+    except BaseException:
+        for part in reversed(started):
+            _stop(part)
+        raise
+    return Processor(
+        source,
+        transform,
+        outbox=outbox,
+        sinks=sinks,
+        chores=Chores(settings, catalogs, transform, metrics, source),
+        heartbeat=heartbeat,
+        health=health,
+        shutdown_timeout_seconds=settings.shutdown.timeout_seconds,
+        about={
+            "topics": settings.kafka.topics,
+            "group_id": settings.kafka.group_id,
+            "catalog_entries": len(catalogs.current),
+        },
+    )
+
+
+def _source(settings: Settings) -> Source:
+    from vendor_errors.processor.kafka_python.source import KafkaPythonSource
+
+    return KafkaPythonSource.connect(settings.kafka)
+
+
+def _outbox(settings: Settings) -> Outbox[Any]:
+    from vendor_errors.processor.kafka_python import outbox
+    from vendor_errors.processor.kafka_python.options import connection_options
+
+    kafka = settings.kafka
+    options = {**connection_options(kafka), "client_id": f"{kafka.client_id}-producer"}
+    # In a child process: kafka-python's pure-Python sends and acknowledgements would otherwise
+    # share the GIL with the poll loop.
+    return OutboxProcess(
+        outbox.connect, (options, settings.parsing.max_record_bytes), settings.log.level
+    )
+
+
+def _spans(
+    settings: Settings, redactor: Redactor, exporter: SpanExporter | None
+) -> LocalSpans | SpanShipper:
+    """An exporter given here (tests, embedding) is used in this process; otherwise spans are
+    made and exported by a child process (see sinks/spans.py)."""
+    group_id = settings.kafka.group_id
+    if exporter is not None:
+        return LocalSpans(SpanWriter(service_resource(), exporter), group_id, redactor)
+    return SpanShipper(settings.log.level, group_id, settings.privacy.redact)
+
+
+def _stop(part: Sink | Outbox[Any] | HealthServer) -> None:
+    try:
+        if isinstance(part, HealthServer):
+            part.stop()
+        else:
+            part.close(1.0)
+    except Exception:  # already failing: the first error is the one to report
+        pass
+
+
+class Chores:
+    """Between batches: catalog overlay reloads, and the consumer-lag gauge."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        catalogs: CatalogWatcher,
+        transform: Transform,
+        metrics: Metrics,
+        source: Source,
+    ) -> None:
+        self._catalogs = catalogs
+        self._transform = transform
+        self._metrics = metrics
+        self._source = source
+        self._lag_interval = settings.metrics.lag_interval_seconds
+        self._next_lag = 0.0
+
+    def __call__(self) -> None:
+        loaded = self._catalogs.poll()
+        if loaded is not None:
+            self._transform.use_catalog(loaded)
+            self._metrics.catalog = loaded
+        now = time.monotonic()
+        if now >= self._next_lag and self._source.assigned:
+            self._next_lag = now + self._lag_interval
+            lag = self._source.lag(LAG_TIMEOUT_MS)
+            if lag is not None:
+                self._metrics.lag = lag
