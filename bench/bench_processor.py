@@ -70,8 +70,8 @@ def raw_rate(
     extractor = None
     if parse:
         from vendor_errors import catalog
-        from vendor_errors.parsers.batch import extract_many
         from vendor_errors.parsers.extract import Extractor
+        from vendor_errors.parsers.fast.batch import extract_many
 
         extractor = Extractor(catalog.load())
     consumer = KafkaConsumer(

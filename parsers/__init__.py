@@ -5,9 +5,9 @@ The public API (docs/parsing.md): build an `Extractor` from a catalog; `extract`
 request context) per vendor error. Everything else in this package is internal.
 """
 
-from vendor_errors.parsers.batch import Noted
+from vendor_errors.parsers.decoding.grok import GrokError
 from vendor_errors.parsers.extract import Extractor
-from vendor_errors.parsers.grok import GrokError
+from vendor_errors.parsers.fast.batch import Noted
 from vendor_errors.parsers.result import (
     Event,
     FileOrigin,

@@ -22,9 +22,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from vendor_errors.catalog import Catalog
-from vendor_errors.parsers.envelope import Envelope
-from vendor_errors.parsers.vendors import RECOGNISERS
-from vendor_errors.parsers.vendors.base import Candidate, code_of, message_of
+from vendor_errors.parsers.decoding.envelope import Envelope
+from vendor_errors.parsers.recognisers.base import Candidate, code_of, message_of
+from vendor_errors.parsers.recognisers.registry import RECOGNISERS
 
 _RECOGNISERS = tuple(RECOGNISERS.items())
 _WORD = re.compile(r"[a-z0-9]+")

@@ -26,20 +26,20 @@ from typing import Any
 
 import orjson
 from vendor_errors.catalog import Catalog
-from vendor_errors.parsers import triage
 from vendor_errors.parsers.attribution import CodeIndex, attribute, attribute_record
-from vendor_errors.parsers.envelope import Envelope, from_json, from_text
-from vendor_errors.parsers.fields import ERROR_LEVELS
-from vendor_errors.parsers.grok import Layouts
-from vendor_errors.parsers.prefilter import CODE_MEMBER, NOTHING, may_hold_vendor_error
+from vendor_errors.parsers.decoding.envelope import Envelope, from_json, from_text
+from vendor_errors.parsers.decoding.fields import ERROR_LEVELS
+from vendor_errors.parsers.decoding.grok import Layouts
+from vendor_errors.parsers.decoding.times import record_time, rfc3339
+from vendor_errors.parsers.decoding.urls import exported
+from vendor_errors.parsers.enrichment.verdict import Verdicts
+from vendor_errors.parsers.fast import triage
+from vendor_errors.parsers.fast.prefilter import CODE_MEMBER, NOTHING, may_hold_vendor_error
+from vendor_errors.parsers.fast.skeletons import Skeletons
+from vendor_errors.parsers.fast.templates import Templates
+from vendor_errors.parsers.recognisers.base import Reading
+from vendor_errors.parsers.recognisers.registry import RECOGNISERS
 from vendor_errors.parsers.result import Finding, Origin, Result
-from vendor_errors.parsers.skeletons import Skeletons
-from vendor_errors.parsers.templates import Templates
-from vendor_errors.parsers.times import record_time, rfc3339
-from vendor_errors.parsers.urls import exported
-from vendor_errors.parsers.vendors import RECOGNISERS
-from vendor_errors.parsers.vendors.base import Reading
-from vendor_errors.parsers.verdict import Verdicts
 
 log = logging.getLogger(__name__)
 
@@ -127,7 +127,7 @@ class Extractor:
         wrong), and the results of the others by index, in order. Exactly `extract` record by
         record, for a fraction of the cost (parsers.batch). `block`, when the caller has it,
         is `b"\\n".join(values)`. The one batch entry point: `scan` and `run` both use it."""
-        from vendor_errors.parsers.batch import extract_many
+        from vendor_errors.parsers.fast.batch import extract_many
 
         return extract_many(self, values, source_of, block=block)
 

@@ -20,10 +20,10 @@ from typing import Any, BinaryIO, TextIO
 
 import orjson
 from vendor_errors import catalog
+from vendor_errors.parsers.decoding.grok import GrokError
+from vendor_errors.parsers.decoding.records import Batch, iter_batches
 from vendor_errors.parsers.extract import Extractor
-from vendor_errors.parsers.grok import GrokError
-from vendor_errors.parsers.prefilter import candidate_kinds
-from vendor_errors.parsers.records import Batch, iter_batches
+from vendor_errors.parsers.fast.prefilter import candidate_kinds
 from vendor_errors.parsers.result import Result
 from vendor_errors.processor import heap
 

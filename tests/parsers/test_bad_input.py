@@ -10,8 +10,8 @@ import orjson
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from vendor_errors.parsers.decoding.records import iter_records
 from vendor_errors.parsers.extract import Extractor
-from vendor_errors.parsers.records import iter_records
 from vendor_errors.parsers.result import Result
 
 from tests.parsers.test_corpus import CASES

@@ -7,8 +7,8 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from vendor_errors import catalog
-from vendor_errors.parsers.batch import extract_many
 from vendor_errors.parsers.extract import Extractor
+from vendor_errors.parsers.fast.batch import extract_many
 from vendor_errors.parsers.result import Result
 
 from tests.parsers.test_corpus import CASES

@@ -8,9 +8,9 @@ from datetime import UTC, datetime
 
 import orjson
 import pytest
+from vendor_errors.parsers.decoding.times import record_time
 from vendor_errors.parsers.extract import Extractor
-from vendor_errors.parsers.prefilter import NEEDLES, candidate_lines
-from vendor_errors.parsers.times import record_time
+from vendor_errors.parsers.fast.prefilter import NEEDLES, candidate_lines
 
 
 def test_two_embedded_bodies_in_one_record_are_both_read(extractor: Extractor) -> None:

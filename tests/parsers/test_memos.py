@@ -7,9 +7,9 @@ from datetime import datetime
 
 import pytest
 from vendor_errors import catalog
-from vendor_errors.parsers import fields, times
-from vendor_errors.parsers.envelope import _PROSE_STATUS, Envelope, _settle
-from vendor_errors.parsers.verdict import CACHE_LIMIT, Verdicts, judge
+from vendor_errors.parsers.decoding import fields, times
+from vendor_errors.parsers.decoding.envelope import _PROSE_STATUS, Envelope, _settle
+from vendor_errors.parsers.enrichment.verdict import CACHE_LIMIT, Verdicts, judge
 
 # -- record times ----------------------------------------------------------------------------
 

@@ -9,13 +9,14 @@ from typing import Any
 
 import pytest
 from vendor_errors import catalog
-from vendor_errors.parsers import embedded, logfmt, prefilter
+from vendor_errors.parsers.decoding import embedded, logfmt
+from vendor_errors.parsers.decoding.fields import as_trace_id, parse_traceparent
+from vendor_errors.parsers.decoding.grok import GrokError, Layouts
+from vendor_errors.parsers.decoding.records import Batch, iter_batches, iter_records
+from vendor_errors.parsers.decoding.times import record_time
+from vendor_errors.parsers.decoding.urls import sanitize_url, url_host
 from vendor_errors.parsers.extract import Extractor
-from vendor_errors.parsers.fields import as_trace_id, parse_traceparent
-from vendor_errors.parsers.grok import GrokError, Layouts
-from vendor_errors.parsers.records import Batch, iter_batches, iter_records
-from vendor_errors.parsers.times import record_time
-from vendor_errors.parsers.urls import sanitize_url, url_host
+from vendor_errors.parsers.fast import prefilter
 
 from tests.parsers.test_corpus import CASES
 
@@ -255,7 +256,7 @@ def test_every_corpus_event_survives_the_prefilter_and_triage(
     monkeypatch.setattr(
         "vendor_errors.parsers.extract.may_hold_vendor_error", lambda raw: prefilter.CODE_MEMBER
     )
-    monkeypatch.setattr("vendor_errors.parsers.triage.json_needs_look", lambda obj: True)
+    monkeypatch.setattr("vendor_errors.parsers.fast.triage.json_needs_look", lambda obj: True)
     without = events()
     assert with_filters == without
     assert sum(map(len, without)) >= 120  # not a vacuous comparison

@@ -13,10 +13,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from vendor_errors import catalog
-from vendor_errors.parsers import extract, skeletons, templates
+from vendor_errors.parsers import extract
 from vendor_errors.parsers.extract import Extractor
-from vendor_errors.parsers.skeletons import MAX_SKELETONS
-from vendor_errors.parsers.templates import TEMPLATED_KEYS
+from vendor_errors.parsers.fast import skeletons, templates
+from vendor_errors.parsers.fast.skeletons import MAX_SKELETONS
+from vendor_errors.parsers.fast.templates import TEMPLATED_KEYS
 
 from tests.parsers.test_templates import _KEYS, _OBJECTS, GeneralOnly, _fresh, _records, _stable
 

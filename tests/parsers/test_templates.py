@@ -13,10 +13,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from vendor_errors import catalog
-from vendor_errors.parsers import fields, templates
+from vendor_errors.parsers.decoding import fields
 from vendor_errors.parsers.extract import Extractor
+from vendor_errors.parsers.fast import templates
+from vendor_errors.parsers.fast.templates import MAX_TEMPLATES, SPAN, TEMPLATED_KEYS, TIME, TRACE
 from vendor_errors.parsers.result import Finding, Result
-from vendor_errors.parsers.templates import MAX_TEMPLATES, SPAN, TEMPLATED_KEYS, TIME, TRACE
 
 from tests.parsers.test_corpus import CASES
 

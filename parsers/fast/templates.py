@@ -36,12 +36,12 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import orjson
-from vendor_errors.parsers.fields import R_NONE, R_TIMESTAMP, TOP_ROLES, role_of
+from vendor_errors.parsers.decoding.fields import R_NONE, R_TIMESTAMP, TOP_ROLES, role_of
+from vendor_errors.parsers.decoding.times import record_time, rfc3339
 from vendor_errors.parsers.result import Finding, Result
-from vendor_errors.parsers.times import record_time, rfc3339
 
 if TYPE_CHECKING:  # parsers.skeletons builds on this module
-    from vendor_errors.parsers.skeletons import Skeletons
+    from vendor_errors.parsers.fast.skeletons import Skeletons
 
 MAX_RECORD_BYTES = 4096
 MAX_TEMPLATES = 1024

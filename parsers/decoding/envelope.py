@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
-from vendor_errors.parsers import logfmt
-from vendor_errors.parsers.embedded import embedded_values
-from vendor_errors.parsers.fields import (
+from vendor_errors.parsers.decoding import logfmt
+from vendor_errors.parsers.decoding.embedded import embedded_values
+from vendor_errors.parsers.decoding.fields import (
     ERROR_LEVELS,
     FOLDED,
     NESTED_ROLES,
@@ -52,10 +52,14 @@ from vendor_errors.parsers.fields import (
     parse_traceparent,
     role_of,
 )
-from vendor_errors.parsers.grok import Layouts
-from vendor_errors.parsers.urls import url_host
-from vendor_errors.parsers.vendors import vendor_of_host, vendors_in_text, vendors_named
-from vendor_errors.parsers.vendors.base import Candidate, fold_keys
+from vendor_errors.parsers.decoding.grok import Layouts
+from vendor_errors.parsers.decoding.urls import url_host
+from vendor_errors.parsers.recognisers.base import Candidate, fold_keys
+from vendor_errors.parsers.recognisers.registry import (
+    vendor_of_host,
+    vendors_in_text,
+    vendors_named,
+)
 
 MAX_DEPTH = 24  # nesting followed into objects; deeper structure is ignored
 MAX_LIST_ITEMS = 100

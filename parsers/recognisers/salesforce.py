@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from vendor_errors.parsers.vendors.base import Candidate, Reading, code_of, generic_read, text
+from vendor_errors.parsers.recognisers.base import Candidate, Reading, code_of, generic_read, text
 
 VENDOR = "salesforce"
 HOST_SUFFIXES = ("salesforce.com", "salesforce-scrt.com")

@@ -15,8 +15,8 @@ for the message it reports. Those are kept without the message, which is filled 
 from __future__ import annotations
 
 from vendor_errors.catalog import Catalog
-from vendor_errors.parsers.fields import is_success_code
-from vendor_errors.parsers.vendors import webex
+from vendor_errors.parsers.decoding.fields import is_success_code
+from vendor_errors.parsers.recognisers import webex
 
 CACHE_LIMIT = 4096
 

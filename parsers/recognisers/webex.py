@@ -8,7 +8,7 @@ under `response`, possibly an array); delivery reports (outbound webhooks) nest
 
 from __future__ import annotations
 
-from vendor_errors.parsers.vendors.base import (
+from vendor_errors.parsers.recognisers.base import (
     Candidate,
     Reading,
     channel_of,

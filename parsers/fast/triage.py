@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from vendor_errors.parsers.fields import (
+from vendor_errors.parsers.decoding.fields import (
     ERROR_LEVELS,
     R_CODE,
     R_ERROR_ID,

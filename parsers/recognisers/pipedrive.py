@@ -7,7 +7,7 @@ The app's manifest endpoints answer `{"success": false, "data": {"message": ...,
 
 from __future__ import annotations
 
-from vendor_errors.parsers.vendors.base import (
+from vendor_errors.parsers.recognisers.base import (
     Candidate,
     Reading,
     code_of,

@@ -5,7 +5,13 @@ from __future__ import annotations
 import re
 from types import ModuleType
 
-from vendor_errors.parsers.vendors import dynamics365, eight_by_eight, pipedrive, salesforce, webex
+from vendor_errors.parsers.recognisers import (
+    dynamics365,
+    eight_by_eight,
+    pipedrive,
+    salesforce,
+    webex,
+)
 
 # The contract's order (catalog.model.VENDORS).
 RECOGNISERS: dict[str, ModuleType] = {

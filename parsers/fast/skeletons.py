@@ -34,7 +34,7 @@ from collections.abc import Callable
 from typing import Any
 
 import orjson
-from vendor_errors.parsers.templates import (
+from vendor_errors.parsers.fast.templates import (
     ID,
     SPAN,
     TEMPLATED_KEYS,

@@ -6,7 +6,7 @@ the reference for 8x8 support) and `timestamp`.
 
 from __future__ import annotations
 
-from vendor_errors.parsers.vendors.base import (
+from vendor_errors.parsers.recognisers.base import (
     Candidate,
     Reading,
     code_of,

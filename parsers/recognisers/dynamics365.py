@@ -7,7 +7,7 @@ error code member (`errorCode`, 30001-30016 in the seed document); every failed 
 
 from __future__ import annotations
 
-from vendor_errors.parsers.vendors.base import (
+from vendor_errors.parsers.recognisers.base import (
     Candidate,
     Reading,
     code_of,

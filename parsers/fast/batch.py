@@ -20,7 +20,7 @@ from operator import gt, itemgetter
 from typing import Any
 
 from vendor_errors.parsers.extract import Extractor, truncated_json
-from vendor_errors.parsers.prefilter import candidate_kinds
+from vendor_errors.parsers.fast.prefilter import candidate_kinds
 from vendor_errors.parsers.result import Result
 
 # (index of the record in the batch, its result), for every record that is not a plain

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from vendor_errors.parsers.fields import FOLDED, as_channel, as_code, as_status, fold
+from vendor_errors.parsers.decoding.fields import FOLDED, as_channel, as_code, as_status, fold
 
 
 class Candidate:
