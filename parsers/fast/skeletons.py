@@ -1,30 +1,34 @@
 """Repeated JSON records recognised from their raw bytes, before they are decoded.
 
-parsers.templates analyses a record once per *template*: the decoded record with its times and
-ids replaced by placeholders. Finding a record's template still means decoding the record,
+parsers.fast.templates analyses a record once per *template*: the decoded record with its times
+and ids replaced by placeholders. Finding a record's template still means decoding the record,
 walking it and dumping the template. A *skeleton* skips all three: it is the raw record with
 the values of its templated fields (`"trace_id":"..."` and the like, found by one regex) cut
 out. Records of one skeleton are the same bytes but for those values, so they decode to the
 same structure, and the template path treats them alike as long as each cut-out value passes
 the same format check (`templates.value_of`), the only question it asks of such a value.
 
-What a skeleton stands for is learnt from the template path itself, and only for a record whose
-template was already known (one-off records never pay for it). The record is decoded again with
-a unique stand-in at each cut-out place; the places whose stand-in comes back as a templated
-value, in which slot, are the skeleton's slots. A second decoding, with other stand-ins at the
-slots only and the record's own values everywhere else, must give the record's template again,
-with the same slots: otherwise (a stand-in matched by something else in the record, a field
-the regex misread) the skeleton is marked as not usable and such records are always decoded.
-A cut-out value that is not a slot (a time when the record's own time is not templated, a value
-in an array, past the slots) must then be equal byte for byte in a later record.
+`Skeletons.record` is the record stage (parsers.stages) of the records that spell a code
+member, with the same signature: a record of a known skeleton whose template's analysis is in
+the `Templates` store gets it with its own values; any other goes to the stage it wraps.
 
-Only records that spell a code member (parsers.prefilter's CODE_MEMBER) are looked up and
-learnt: they go straight to the template path, with no triage in between that could read a
-cut-out value, and a record that only names a vendor is mostly a successful call, which triage
-drops for less than a lookup costs.
+What a skeleton stands for is learnt when it is seen a second time (one-off records never pay
+for it). The record is decoded again with a unique stand-in at each cut-out place; the places
+whose stand-in comes back as a templated value, in which slot, are the skeleton's slots. A
+second decoding, with other stand-ins at the slots only and the record's own values everywhere
+else, must give the record's own template again, with the same slots: otherwise (a stand-in
+matched by something else in the record, a field the regex misread) the skeleton is marked as
+not usable and such records are always decoded. A cut-out value that is not a slot (a time
+when the record's own time is not templated, a value in an array, past the slots) must then be
+equal byte for byte in a later record.
 
-Memory is bounded like the templates': at most `MAX_SKELETONS` skeletons of records up to
-`templates.MAX_RECORD_BYTES`, emptied when full.
+Only records that spell a code member (parsers.fast.prefilter's CODE_MEMBER) come here: they
+go straight to the template path, with no triage in between that could read a cut-out value,
+and a record that only names a vendor is mostly a successful call, which triage drops for less
+than a lookup costs.
+
+Memory is bounded like the templates': at most `MAX_SKELETONS` skeletons (and as many seen
+once) of records up to `templates.MAX_RECORD_BYTES`, in memos (parsers.fast.memo).
 """
 
 from __future__ import annotations
@@ -34,16 +38,23 @@ from collections.abc import Callable
 from typing import Any
 
 import orjson
+from vendor_errors.parsers.decoding.fields import Roles
+from vendor_errors.parsers.fast.memo import Memo
 from vendor_errors.parsers.fast.templates import (
     ID,
+    MAX_RECORD_BYTES,
     SPAN,
     TEMPLATED_KEYS,
     TIME,
     TRACE,
     VALUE_OF_KIND,
+    Templates,
+    instance,
     template_of,
     value_of,
 )
+from vendor_errors.parsers.result import Origin, Result
+from vendor_errors.parsers.stages import RecordStage
 
 MAX_SKELETONS = 1024
 MAX_CUTS = 32
@@ -85,67 +96,83 @@ Entry = tuple[bytes, tuple[tuple[Callable[[str], Any] | None, Any], ...], int]
 
 
 class Skeletons:
-    """The skeletons of one `Templates` store."""
+    """The record stage of records spelling a code member, over one `Templates` store."""
 
-    __slots__ = ("_store",)
+    __slots__ = ("_inner", "_pending", "_roles", "_skeletons", "_store", "_templates")
 
-    def __init__(self) -> None:
-        self._store: dict[tuple[Any, ...], Entry | None] = {}
+    def __init__(self, inner: RecordStage, templates: Templates, roles: Roles) -> None:
+        self._inner = inner
+        self._templates = templates
+        self._roles = roles
+        self._skeletons: Memo[tuple[bytes, ...], Entry | None] = Memo(MAX_SKELETONS)
+        self._store = self._skeletons.data  # None: seen, not usable
+        self._pending: Memo[tuple[bytes, ...], bool] = Memo(MAX_SKELETONS)  # seen once
 
-    def lookup(self, raw: bytes) -> tuple[bytes, list[Any]] | None:
-        """The template key of `raw` and its values in slot order (as `templates.value_of`
-        gives them), or None when its skeleton is unknown or a value does not fit."""
+    def record(self, raw: bytes | str, text: str | None, source: Origin) -> Result:
+        templates = self._templates
+        if type(raw) is not bytes or not templates.active or len(raw) > MAX_RECORD_BYTES:
+            return self._inner(raw, text, source)
+        start = raw[:1]
+        if start.isspace():
+            start = raw.lstrip()[:1]
+        if start != b"{":
+            return self._inner(raw, text, source)
         parts = _split(raw)
         if len(parts) == 1:
-            return None
+            return self._inner(raw, text, source)
         cuts = parts[2::3]
-        del parts[2::3]
-        entry = self._store.get(tuple(parts))
-        if entry is None:
-            return None
-        key, places, slots = entry
-        values: list[Any] = [None] * slots
-        for (read, where), cut in zip(places, cuts, strict=True):
-            if read is None:
-                if cut != where:
-                    return None
-            else:
-                value = read(cut.decode("ascii"))  # value_of(kind, ..., True)
-                if value is None:
-                    return None
-                values[where] = value
-        return key, values
-
-    def learn(self, raw: bytes, key: bytes, slots: int) -> None:
-        """`raw` has the template `key` with `slots` values: remember its skeleton."""
-        parts = _split(raw)
-        cuts = parts[2::3]
-        if not cuts or len(cuts) > MAX_CUTS:
-            return
         del parts[2::3]
         skeleton = tuple(parts)
-        store = self._store
-        if skeleton in store:
-            return
-        if len(store) >= MAX_SKELETONS:
-            store.clear()
-        store[skeleton] = _entry(parts, cuts, key, slots)
+        entry = self._store.get(skeleton)
+        if entry is not None:
+            # The values of the record in slot order (as `templates.value_of` gives them);
+            # any that does not fit sends the record down the general path.
+            key, places, slots = entry
+            values: list[Any] = [None] * slots
+            for (read, where), cut in zip(places, cuts, strict=True):
+                if read is None:
+                    if cut != where:
+                        return self._inner(raw, text, source)
+                else:
+                    value = read(cut.decode("ascii"))  # value_of(kind, ..., True)
+                    if value is None:
+                        return self._inner(raw, text, source)
+                    values[where] = value
+            analysed = templates.store.get(key)
+            if analysed is None:  # the store was emptied since: the general path fills it
+                return self._inner(raw, text, source)
+            templates.count(True)
+            return instance(analysed, values, source)
+        result = self._inner(raw, text, source)
+        if skeleton not in self._store:
+            if skeleton in self._pending.data:  # the second copy: learn what it stands for
+                self._skeletons.put(skeleton, _entry(raw, parts, cuts, self._roles))
+            else:
+                self._pending.put(skeleton, True)
+        return result
 
 
-def _entry(parts: list[bytes], cuts: list[bytes], key: bytes, slots: int) -> Entry | None:
+def _entry(raw: bytes, parts: list[bytes], cuts: list[bytes], roles: Roles) -> Entry | None:
+    """What the skeleton of `raw` stands for (None: not usable)."""
+    if len(cuts) > MAX_CUTS:
+        return None
+    own = _template(raw, roles)
+    if own is None:
+        return None
+    key, slots = own
     kinds = [_KIND_OF[part[: part.index(b'"')]] for part in parts[1::2]]
     fits = [
         value_of(kind, cut.decode("ascii"), True) is not None
         for kind, cut in zip(kinds, cuts, strict=True)
     ]
     first = _decode_with(
-        parts, cuts, [_FIRST[k][n] if fits[n] else None for n, k in enumerate(kinds)]
+        parts, cuts, [_FIRST[k][n] if fits[n] else None for n, k in enumerate(kinds)], roles
     )
     if first is None:
         return None
     chosen = first[1]
     second = _decode_with(
-        parts, cuts, [_SECOND[k][n] if n in chosen else None for n, k in enumerate(kinds)]
+        parts, cuts, [_SECOND[k][n] if n in chosen else None for n, k in enumerate(kinds)], roles
     )
     if second is None or second != (key, chosen, slots):
         return None
@@ -156,8 +183,22 @@ def _entry(parts: list[bytes], cuts: list[bytes], key: bytes, slots: int) -> Ent
     return key, places, slots
 
 
+def _template(raw: bytes, roles: Roles) -> tuple[bytes, int] | None:
+    """The record's own template (its key) and number of slots, as the template path finds
+    them; None when it has none."""
+    try:
+        obj = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return None
+    if obj.__class__ is not dict:
+        return None
+    values: list[Any] = []
+    template = template_of(obj, values, [], roles)
+    return None if template is None else (orjson.dumps(template), len(values))
+
+
 def _decode_with(
-    parts: list[bytes], cuts: list[bytes], stand_ins: list[str | None]
+    parts: list[bytes], cuts: list[bytes], stand_ins: list[str | None], roles: Roles
 ) -> tuple[bytes, dict[int, int], int] | None:
     """The template (its key), which cut-out place went to which slot, and the number of slots,
     of the record with `stand_ins` where given (its own values elsewhere); None if the slots are
@@ -175,7 +216,7 @@ def _decode_with(
     if obj.__class__ is not dict:
         return None
     values: list[Any] = []
-    template = template_of(obj, values, [])
+    template = template_of(obj, values, [], roles)
     if template is None:
         return None
     place_of = {stand_in: n for n, stand_in in enumerate(stand_ins) if stand_in is not None}

@@ -1,39 +1,20 @@
-"""What every vendor recogniser works on: a candidate error body, and what it reads from it."""
+"""What every vendor recogniser reads from a candidate error body, and the readers they share.
+
+A recogniser module (one per vendor, named by its catalog data's `recognition.recogniser`) has
+two functions of a `Candidate` (parsers.decoding.candidates, keys folded):
+
+- `shape(candidate) -> bool`: the body has this vendor's distinctive error shape (one level of
+  attribution, parsers/attribution.py);
+- `read(candidate) -> Reading`: the error, once attribution says the body is this vendor's.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
-from vendor_errors.parsers.decoding.fields import FOLDED, as_channel, as_code, as_status, fold
-
-
-class Candidate:
-    """An object in a record that carries an error code member: possibly a vendor error body."""
-
-    __slots__ = ("_folded_parent", "_parent", "body", "group", "origin", "parent_key")
-
-    def __init__(
-        self,
-        body: dict[str, Any],
-        parent: dict[str, Any] | None,
-        parent_key: str,
-        group: int,
-        origin: str,
-    ) -> None:
-        self.body = body  # keys folded (see parsers.fields.fold), values as decoded
-        self._parent = parent  # the enclosing object as decoded
-        self._folded_parent: dict[str, Any] | None = None
-        self.parent_key = parent_key  # folded key the body sits under ("data", "errors", "")
-        self.group = group  # bodies from one array share a group (duplicates there are real)
-        self.origin = origin  # "json", "embedded", "logfmt", "prose"
-
-    @property
-    def parent(self) -> dict[str, Any] | None:
-        """The enclosing object with folded keys (folded when a recogniser first asks)."""
-        if self._folded_parent is None and self._parent is not None:
-            self._folded_parent = fold_keys(self._parent)
-        return self._folded_parent
+from vendor_errors.parsers.decoding.candidates import Candidate
+from vendor_errors.parsers.decoding.fields import as_code, as_status
 
 
 @dataclass(slots=True)
@@ -48,35 +29,6 @@ class Reading:
     # The body itself says this is a failure (errorId, success:false, a "Failed" delivery
     # status, an errorCode member): enough to report a code the catalog does not know.
     error_hint: bool = False
-
-
-class Recogniser(Protocol):
-    VENDOR: str
-    HOST_SUFFIXES: tuple[str, ...]
-    KEYWORDS: tuple[str, ...]
-
-    def shape(self, candidate: Candidate) -> bool:
-        """True when the body has this vendor's distinctive error shape."""
-        ...
-
-    def read(self, candidate: Candidate) -> Reading:
-        """The error, assuming the body is this vendor's (attribution already decided)."""
-        ...
-
-
-def fold_keys(obj: dict[str, Any]) -> dict[str, Any]:
-    """The object with folded keys (first spelling wins): recognisers match on these."""
-    folded: dict[str, Any] = {}
-    cached = FOLDED.get
-    for key, value in obj.items():
-        name = cached(key)  # most keys: folded before (fold() caches them)
-        if name is None:
-            if key.__class__ is not str:
-                continue
-            name = fold(key)
-        if name not in folded:
-            folded[name] = value
-    return folded
 
 
 CODE_KEYS = ("errorcode", "code", "errcode")
@@ -95,7 +47,7 @@ _ERROR_PARENTS = frozenset({"error", "errors", "fault", "failure", "failures", "
 
 
 def text(value: Any, limit: int = 1000) -> str | None:
-    if value.__class__ is str:
+    if type(value) is str:
         value = value.strip()
         return value[:limit] if value else None
     return None
@@ -128,27 +80,6 @@ def status_of(body: dict[str, Any]) -> int | None:
             status = as_status(value)
             if status is not None:
                 return status
-    return None
-
-
-_CHANNEL_KEYS = ("deliverychannel", "channel", "channeltype", "channelname")
-
-
-def channel_of(candidate: Candidate) -> str | None:
-    """The channel named by the body, else by the object around it."""
-    body = candidate.body
-    for key in _CHANNEL_KEYS:
-        if key in body:
-            channel = as_channel(body[key])
-            if channel is not None:
-                return channel
-    parent = candidate.parent
-    if parent:
-        for key in _CHANNEL_KEYS:
-            if key in parent:
-                channel = as_channel(parent[key])
-                if channel is not None:
-                    return channel
     return None
 
 

@@ -1,100 +1,109 @@
-"""One recogniser per vendor; each knows its hosts, its name in logs and its body shapes."""
+"""The vendors the parsers know: each vendor's recognition block with its recogniser module.
+
+A vendor is one block of catalog data (catalog/data/<vendor>.yaml, `recognition`: hosts,
+names, headers, prefilter spellings, channel rules) and one module (parsers/recognisers/,
+named by the block's `recogniser`): adding a vendor takes nothing else (docs/parsing.md,
+"Adding a vendor"). The registry builds every vendor lookup from those: the directory the
+envelope walk asks (parsers.decoding.directory), the body shapes attribution weighs, the
+readers, the channel rules; the prefilter takes its needles from the same blocks.
+"""
 
 from __future__ import annotations
 
-import re
-from types import ModuleType
+import importlib
+from collections.abc import Callable, Sequence
+from typing import Protocol, cast
 
-from vendor_errors.parsers.recognisers import (
-    dynamics365,
-    eight_by_eight,
-    pipedrive,
-    salesforce,
-    webex,
-)
+from vendor_errors.catalog.model import ChannelRemap, VendorInfo
+from vendor_errors.catalog.schema import CatalogError
+from vendor_errors.parsers.decoding.candidates import Candidate
+from vendor_errors.parsers.decoding.directory import Directory
+from vendor_errors.parsers.fast.memo import Memo
+from vendor_errors.parsers.recognisers.base import Reading
 
-# The contract's order (catalog.model.VENDORS).
-RECOGNISERS: dict[str, ModuleType] = {
-    module.VENDOR: module for module in (dynamics365, salesforce, pipedrive, eight_by_eight, webex)
-}
-
-_HOST_SUFFIXES: tuple[tuple[str, str], ...] = tuple(
-    (suffix, vendor) for vendor, module in RECOGNISERS.items() for suffix in module.HOST_SUFFIXES
-)
-_KEYWORD_VENDOR = {
-    keyword: vendor for vendor, module in RECOGNISERS.items() for keyword in module.KEYWORDS
-} | {"eightbyeight": "8x8"}
-# In field values (logger names, components) a name starts a word: after a non-alphanumeric
-# character or as a camel-case hump ("SmsEightByEightClient", "com.acme.webexconnect"), never
-# inside one ("thermodynamics", "ad3651f", "128x80").
-_SHORT = ("d365", "8x8", "sfdc")
-_LONG = sorted((k for k in _KEYWORD_VENDOR if k not in _SHORT), key=len, reverse=True)
-_IN_FIELD = re.compile(
-    r"(?:(?<![A-Za-z0-9])|(?<=[a-z0-9])(?=[A-Z]))(?i:("
-    + "|".join(re.escape(k) for k in (*_LONG, *_SHORT))
-    + "))"
-)
-# In prose every name needs word boundaries ("thermodynamics" is not a vendor).
-_IN_TEXT = re.compile(
-    r"(?<![a-z0-9])(" + "|".join(re.escape(k) for k in (*_LONG, *_SHORT)) + r")(?![0-9])"
-)
-_SLUGS = {vendor: vendor for vendor in RECOGNISERS} | {"microsoft": "dynamics365"}
-
-_CACHE_LIMIT = 10_000
-_host_cache: dict[str, str | None] = {}
-_name_cache: dict[str, frozenset[str]] = {}
-_EMPTY: frozenset[str] = frozenset()
+PACKAGE = "vendor_errors.parsers.recognisers"
 
 
-def vendor_of_host(host: str) -> str | None:
-    """`api.8x8.com` -> `8x8`: the vendor whose domain the host is in, else None."""
-    vendor = _host_cache.get(host, "")
-    if vendor != "":
-        return vendor
-    vendor = None
-    for suffix, candidate in _HOST_SUFFIXES:
-        if host == suffix or (host.endswith(suffix) and host[-len(suffix) - 1] == "."):
-            vendor = candidate
-            break
-    if len(_host_cache) < _CACHE_LIMIT:
-        _host_cache[host] = vendor
-    return vendor
+class Recogniser(Protocol):
+    """A recogniser module (parsers/recognisers/base.py describes the two functions)."""
+
+    def shape(self, candidate: Candidate) -> bool: ...
+
+    def read(self, candidate: Candidate) -> Reading: ...
 
 
-def vendors_named(value: str) -> frozenset[str]:
-    """Vendors named by a field value (`vendor`, `provider`, logger names, components)."""
-    found = _name_cache.get(value)
-    if found is not None:
-        return found
-    head = value[:200]
-    slug = _SLUGS.get(head.strip().lower())
-    if slug is not None:
-        found = frozenset((slug,))
-    else:
-        found = frozenset(_KEYWORD_VENDOR[m.group(1).lower()] for m in _IN_FIELD.finditer(head))
-    if len(value) <= 200 and len(_name_cache) < _CACHE_LIMIT:
-        _name_cache[value] = found
-    return found
+class Registry:
+    """The vendors of one set of recognition blocks, in vendor order."""
+
+    __slots__ = ("_readers", "_remaps", "_shapes", "directory", "infos", "vendors")
+
+    def __init__(self, infos: Sequence[VendorInfo], recognisers: Sequence[Recogniser]) -> None:
+        if len(infos) != len(recognisers):
+            raise ValueError("one recogniser per vendor")
+        self.infos = tuple(infos)
+        self.vendors = tuple(info.vendor for info in infos)
+        self.directory = Directory(infos)
+        self._shapes: tuple[tuple[str, Callable[[Candidate], bool]], ...] = tuple(
+            (info.vendor, module.shape) for info, module in zip(infos, recognisers, strict=True)
+        )
+        self._readers: dict[str, Callable[[Candidate], Reading]] = {
+            info.vendor: module.read for info, module in zip(infos, recognisers, strict=True)
+        }
+        # Vendor -> its channel rules; vendors whose codes are not per channel have none.
+        self._remaps: dict[str, tuple[ChannelRemap, ...]] = {
+            info.vendor: info.channel_remaps for info in infos if info.has_channels
+        }
+
+    @classmethod
+    def build(cls, infos: Sequence[VendorInfo]) -> Registry:
+        """The registry of these blocks, each with the module its block names."""
+        key = tuple(infos)
+        registry = _BUILT.data.get(key)
+        if registry is None:
+            registry = _BUILT.put(key, cls(key, [_module(info) for info in key]))
+        return registry
+
+    def shapes(self, candidate: Candidate) -> list[str]:
+        """The vendors whose distinctive error shape the body has."""
+        return [vendor for vendor, shape in self._shapes if shape(candidate)]
+
+    def read(self, vendor: str, candidate: Candidate) -> Reading:
+        """The error in the body, read as `vendor`'s."""
+        return self._readers[vendor](candidate)
+
+    def channel(self, vendor: str, channel: str | None, code: str | None) -> str | None:
+        """The channel whose table holds `code` for `vendor`, from the channel the record or
+        body names: None for a vendor whose codes are not per channel."""
+        remaps = self._remaps.get(vendor)
+        if remaps is None:
+            return None
+        for remap in remaps:
+            if (
+                channel == remap.channel
+                and code is not None
+                and code.isdigit()
+                and remap.low <= int(code) <= remap.high
+            ):
+                return remap.use
+        return channel
 
 
-_KEYWORDS = tuple(_KEYWORD_VENDOR)
-_text_cache: dict[str, frozenset[str]] = {}
+# Registries by their blocks: an overlay reload gives a new catalog with the same blocks.
+_BUILT: Memo[tuple[VendorInfo, ...], Registry] = Memo(8)
 
 
-def vendors_in_text(value: str) -> frozenset[str]:
-    """Vendors named in free text, as whole words."""
-    found = _text_cache.get(value)
-    if found is not None:
-        return found
-    lowered = value.lower()
-    # Most text names no vendor: a few substring tests beat the regex's scan of every position.
-    for keyword in _KEYWORDS:
-        if keyword in lowered:
-            named = {_KEYWORD_VENDOR[m.group(1)] for m in _IN_TEXT.finditer(lowered)}
-            found = frozenset(named) if named else _EMPTY
-            break
-    else:
-        found = _EMPTY
-    if len(value) <= 200 and len(_text_cache) < _CACHE_LIMIT:
-        _text_cache[value] = found
-    return found
+def _module(info: VendorInfo) -> Recogniser:
+    name = info.recogniser if "." in info.recogniser else f"{PACKAGE}.{info.recogniser}"
+    try:
+        module = importlib.import_module(name)
+    except ImportError as exc:
+        raise CatalogError(
+            f"{info.file}: recognition.recogniser: cannot import {name!r}: {exc}"
+        ) from None
+    missing = [f for f in ("shape", "read") if not callable(getattr(module, f, None))]
+    if missing:
+        raise CatalogError(
+            f"{info.file}: recognition.recogniser: module {name!r} has no "
+            f"{' and no '.join(f'{f}(candidate)' for f in missing)}"
+        )
+    return cast(Recogniser, module)  # checked just above: it has both functions
