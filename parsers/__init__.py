@@ -2,7 +2,9 @@
 
 The public API (docs/parsing.md): build an `Extractor` from a catalog; `extract` one record or
 `extract_many` a batch; each record gives a `Result` with a `Finding` (the contract `Event` plus
-request context) per vendor error. Everything else in this package is internal.
+request context) per vendor error. Everything else in this package is internal: the stages
+(decoding/, recognisers/, attribution.py, enrichment/, general.py) and the speed layers over
+them (fast/).
 """
 
 from vendor_errors.parsers.decoding.grok import GrokError

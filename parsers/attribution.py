@@ -1,9 +1,10 @@
 """Which vendor an error belongs to, from several signals in a fixed order of precedence.
 
 1. explicit fields: `vendor`, `provider`, `integration`, logger/caller/component names;
-2. URL hosts: `*.dynamics.com`, `*.salesforce.com`, `*.salesforce-scrt.com`, `*.pipedrive.com`,
-   `*.8x8.com`, `*.webexconnect.io`, `*.imiconnect.io`;
+2. URL hosts: a vendor's domains (`*.8x8.com`, `*.webexconnect.io`, ...);
 3. vendor headers: `x-ms-correlation-id` (Dynamics 365), `Sforce-Limit-Info` (Salesforce);
+   (names, hosts and headers are the vendors' `recognition` data, catalog/data/<vendor>.yaml,
+   looked up by parsers.decoding.directory while the envelope is read);
 4. body shape: a vendor's distinctive error body (parsers/recognisers/*.py, `shape`);
 5. the vendor named in the record's free text, as a whole word;
 6. code ranges: the code is listed by exactly one vendor's catalog - and, when no other signal

@@ -151,7 +151,7 @@ def template_of(
     """`_inner` for the record itself, which also decides whether times are templated.
 
     The event's time is read from the first field with a time role among the top-level
-    fields that hold no object or array (parsers.envelope reads those first). Times are
+    fields that hold no object or array (parsers.decoding.envelope reads those first). Times are
     templated only when that field is a templated one: then no other time reaches the event.
     """
     copy = None

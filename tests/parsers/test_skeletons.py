@@ -1,4 +1,4 @@
-"""Records recognised from their raw bytes (parsers.skeletons) give exactly what the general
+"""Records recognised from their raw bytes (parsers.fast.skeletons) give exactly what the general
 analysis gives, and are not decoded once their skeleton is known."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Records analysed from a template (parsers.templates) give exactly what the general analysis
+"""Records analysed from a template (parsers.fast.templates) give exactly what the general analysis
 gives: over the corpus, over copies with other ids and times, and over the traps."""
 
 from __future__ import annotations
