@@ -13,6 +13,7 @@ import re
 from collections.abc import Sequence
 
 from vendor_errors.catalog.model import VendorInfo
+from vendor_errors.catalog.schema import CatalogError
 from vendor_errors.parsers.decoding.fields import (
     R_CORRELATION,
     R_VENDOR_HEADER,
@@ -20,6 +21,7 @@ from vendor_errors.parsers.decoding.fields import (
     Roles,
     flattened_header,
     fold,
+    generic_role,
 )
 from vendor_errors.parsers.fast.memo import Memo
 
@@ -46,11 +48,9 @@ class Directory:
         "_text_memo",
         "channel_memo",
         "roles",
-        "vendors",
     )
 
     def __init__(self, vendors: Sequence[VendorInfo]) -> None:
-        self.vendors = tuple(info.vendor for info in vendors)
         self._hosts = tuple((host, info.vendor) for info in vendors for host in info.hosts)
         self._keyword_vendor = {name: info.vendor for info in vendors for name in info.names}
         self._keywords = tuple(self._keyword_vendor)
@@ -69,6 +69,12 @@ class Directory:
         extra: dict[str, Role] = {}
         self._header_vendors: dict[str, str] = {}
         for info in vendors:
+            for header in (*info.vendor_headers, *info.correlation_headers):
+                if generic_role(fold(header)) is not None:
+                    raise CatalogError(
+                        f"{info.file}: recognition.headers: {header!r} is a field every log "
+                        "may have (parsers/decoding/fields.py), no sign of this vendor"
+                    )
             for header in info.vendor_headers:
                 extra[fold(header)] = R_VENDOR_HEADER
                 self._header_vendors[fold(header)] = info.vendor

@@ -176,7 +176,11 @@ _define(R_CODE, "code", "errorcode", "errcode")
 _define(R_ERROR_ID, "errorid")
 _define(R_HEADERS, "headers", "responseheaders", "requestheaders", "header", "httpheaders")
 
-ROLES: Mapping[str, Role] = _ROLES  # folded name -> role: the generic table
+
+def generic_role(folded: str) -> Role | None:
+    """The generic role of a folded field name, if it has one."""
+    return _ROLES.get(folded)
+
 
 _FOLD = str.maketrans("", "", "_-.@ /:")
 _folded: Memo[str, str] = Memo(MEMO_LIMIT)
@@ -208,7 +212,7 @@ class Roles:
     them.
     """
 
-    __slots__ = ("_nested", "_pairs", "_table", "_top", "nested", "table", "top")
+    __slots__ = ("_nested", "_top", "nested", "table", "top")
 
     def __init__(self, extra: Mapping[str, Role] | None = None) -> None:
         clash = sorted(set(extra or ()) & _ROLES.keys())
@@ -246,9 +250,6 @@ class Roles:
             return role
         header = flattened_header(folded)  # `http.response.header.x-ms-correlation-id`
         return R_NONE if header is None else table.get(header, R_NONE)
-
-
-GENERIC = Roles()  # the generic roles alone, for what no vendor's header changes
 
 
 # -- values --------------------------------------------------------------------------------

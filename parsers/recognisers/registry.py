@@ -35,12 +35,11 @@ class Recogniser(Protocol):
 class Registry:
     """The vendors of one set of recognition blocks, in vendor order."""
 
-    __slots__ = ("_readers", "_remaps", "_shapes", "directory", "infos", "vendors")
+    __slots__ = ("_readers", "_remaps", "_shapes", "directory", "vendors")
 
     def __init__(self, infos: Sequence[VendorInfo], recognisers: Sequence[Recogniser]) -> None:
         if len(infos) != len(recognisers):
             raise ValueError("one recogniser per vendor")
-        self.infos = tuple(infos)
         self.vendors = tuple(info.vendor for info in infos)
         self.directory = Directory(infos)
         self._shapes: tuple[tuple[str, Callable[[Candidate], bool]], ...] = tuple(

@@ -130,3 +130,12 @@ def test_two_vendors_claiming_one_host_are_rejected(data_dir: Path) -> None:
     path.write_text(path.read_text().replace("hosts: [acmesms.example]", "hosts: [sms.8x8.com]"))
     with pytest.raises(CatalogError, match=r"host 'sms\.8x8\.com' overlaps 8x8's host '8x8\.com'"):
         catalog.load(data_dir=data_dir)
+
+
+def test_a_header_every_log_may_have_is_no_vendors(data_dir: Path) -> None:
+    path = data_dir / "acmesms.yaml"
+    text = path.read_text().replace("correlation: [X-Acme-Trace]", "correlation: [X-Request-Id]")
+    spellings = "[request-id, Request-Id, REQUEST-ID]"
+    path.write_text(text.replace("[acme-trace, Acme-Trace, ACME-TRACE]", spellings))
+    with pytest.raises(CatalogError, match=r"'X-Request-Id' is a field every log may have"):
+        Extractor(catalog.load(data_dir=data_dir))
