@@ -173,6 +173,17 @@ def test_the_parsers_stages_import_only_upstream() -> None:
     assert upstream_only == []
 
 
+def test_the_processor_uses_the_parsers_public_api_only() -> None:
+    deep = [
+        f"{name} imports {target}"
+        for name, targets in GRAPH.items()
+        if name.startswith("vendor_errors.processor")
+        for target in targets
+        if target.startswith("vendor_errors.parsers.")
+    ]
+    assert deep == []
+
+
 def test_the_catalog_knows_no_parser_and_the_parsers_no_processor() -> None:
     wrong = [
         f"{name} imports {target}"

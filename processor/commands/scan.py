@@ -20,8 +20,15 @@ from typing import BinaryIO, TextIO
 
 import orjson
 from vendor_errors import catalog
-from vendor_errors.parsers import Event, Extractor, FileOrigin, GrokError, Result
-from vendor_errors.parsers.decoding.records import Batch, iter_batches
+from vendor_errors.parsers import (
+    Batch,
+    Event,
+    Extractor,
+    FileOrigin,
+    GrokError,
+    Result,
+    iter_batches,
+)
 from vendor_errors.processor import heap
 
 TOP_CODES = 15
