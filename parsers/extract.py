@@ -118,6 +118,8 @@ class Extractor:
         unknown = set(layers) - LAYERS
         if unknown:
             raise ValueError(f"unknown speed layers: {', '.join(sorted(unknown))}")
+        if "skeletons" in layers and "templates" not in layers:
+            raise ValueError("skeletons need templates (they answer from its store)")
         self.catalog = catalog
         self._include_status = include_status
         self.max_record_bytes = max_record_bytes

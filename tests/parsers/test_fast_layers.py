@@ -224,6 +224,8 @@ def test_layers_are_named_and_depend_on_the_prefilter() -> None:
         Extractor(catalog.load(), layers={"turbo"})
     with pytest.raises(ValueError, match="need the prefilter"):
         Extractor(catalog.load(), layers=LAYERS - {"prefilter"})
+    with pytest.raises(ValueError, match="skeletons need templates"):
+        Extractor(catalog.load(), layers=LAYERS - {"templates"})
 
 
 # -- the memo -------------------------------------------------------------------------------
