@@ -159,7 +159,7 @@ def _entry(raw: bytes, parts: list[bytes], cuts: list[bytes], roles: Roles) -> E
     own = _template(raw, roles)
     if own is None:
         return None
-    key, slots = own
+    key, slots = own[0], len(own[1])
     kinds = [_KIND_OF[part[: part.index(b'"')]] for part in parts[1::2]]
     fits = [
         value_of(kind, cut.decode("ascii"), True) is not None
@@ -183,9 +183,9 @@ def _entry(raw: bytes, parts: list[bytes], cuts: list[bytes], roles: Roles) -> E
     return key, places, slots
 
 
-def _template(raw: bytes, roles: Roles) -> tuple[bytes, int] | None:
-    """The record's own template (its key) and number of slots, as the template path finds
-    them; None when it has none."""
+def _template(raw: bytes, roles: Roles) -> tuple[bytes, list[Any]] | None:
+    """The record's template, as the template path finds it (its key), and the values of its
+    slots; None when the record is no JSON object or has nothing to template."""
     try:
         obj = orjson.loads(raw)
     except orjson.JSONDecodeError:
@@ -194,7 +194,7 @@ def _template(raw: bytes, roles: Roles) -> tuple[bytes, int] | None:
         return None
     values: list[Any] = []
     template = template_of(obj, values, [], roles)
-    return None if template is None else (orjson.dumps(template), len(values))
+    return None if template is None else (orjson.dumps(template), values)
 
 
 def _decode_with(
@@ -209,16 +209,10 @@ def _decode_with(
         value = cut if stand_in is None else stand_in.encode()
         pieces += (parts[2 * n], b'"', parts[2 * n + 1], value)
     pieces.append(parts[-1])
-    try:
-        obj = orjson.loads(b"".join(pieces))
-    except orjson.JSONDecodeError:
+    found = _template(b"".join(pieces), roles)
+    if found is None:
         return None
-    if obj.__class__ is not dict:
-        return None
-    values: list[Any] = []
-    template = template_of(obj, values, [], roles)
-    if template is None:
-        return None
+    key, values = found
     place_of = {stand_in: n for n, stand_in in enumerate(stand_ins) if stand_in is not None}
     chosen: dict[int, int] = {}
     for slot, value in enumerate(values):
@@ -226,4 +220,4 @@ def _decode_with(
         if place is None or place in chosen:
             return None
         chosen[place] = slot
-    return orjson.dumps(template), chosen, len(values)
+    return key, chosen, len(values)
