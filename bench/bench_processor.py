@@ -70,8 +70,7 @@ def raw_rate(
     extractor = None
     if parse:
         from vendor_errors import catalog
-        from vendor_errors.parsers.batch import extract_many
-        from vendor_errors.parsers.extract import Extractor
+        from vendor_errors.parsers import Extractor
 
         extractor = Extractor(catalog.load())
     consumer = KafkaConsumer(
@@ -91,8 +90,7 @@ def raw_rate(
                     first_at, first_batch = time.perf_counter(), len(records)
                 seen += len(records)
                 if extractor is not None:  # as the processor does: a batch at a time
-                    extract_many(
-                        extractor,
+                    extractor.extract_many(
                         [r.value for r in records],
                         lambda i, tp=tp, records=records: {
                             "topic": tp.topic,

@@ -1,7 +1,17 @@
-"""The vendor error catalog: data files per vendor, validated, indexed, with overlays."""
+"""The vendor error catalog: data files per vendor (codes, and how the vendor shows in log records),
+validated, indexed, with overlays."""
 
 from vendor_errors.catalog.loader import Catalog, load
-from vendor_errors.catalog.model import CATEGORIES, CHANNELS, SEVERITIES, VENDORS, Entry, Source
+from vendor_errors.catalog.model import (
+    CATEGORIES,
+    CHANNELS,
+    SEVERITIES,
+    VENDORS,
+    ChannelRemap,
+    Entry,
+    Source,
+    VendorInfo,
+)
 from vendor_errors.catalog.schema import CatalogError
 
 __all__ = [
@@ -11,7 +21,9 @@ __all__ = [
     "VENDORS",
     "Catalog",
     "CatalogError",
+    "ChannelRemap",
     "Entry",
     "Source",
+    "VendorInfo",
     "load",
 ]

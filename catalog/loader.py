@@ -9,7 +9,7 @@ from pathlib import Path
 
 import yaml
 from vendor_errors.catalog.fallback import guess_from_message, guess_from_status
-from vendor_errors.catalog.model import VENDORS, Entry, Source
+from vendor_errors.catalog.model import Entry, Source, VendorInfo
 from vendor_errors.catalog.schema import (
     CatalogError,
     EntryModel,
@@ -19,6 +19,7 @@ from vendor_errors.catalog.schema import (
     VendorFileModel,
     validate,
 )
+from vendor_errors.catalog.vendors import check_vendors, vendor_info, vendor_order
 
 DATA_DIR = Path(__file__).parent / "data"
 HTTP_FILE = "http.yaml"
@@ -74,14 +75,20 @@ class _Range:
 
 
 class Catalog:
-    """An immutable index of every entry; build a new one to change it (reloads swap the object)."""
+    """An immutable index of every entry; build a new one to change it (reloads swap the object).
+
+    `vendors` are the recognition blocks of the data files (what the parsers know of each
+    vendor); a catalog built from entries alone uses the shipped ones.
+    """
 
     def __init__(
         self,
         entries: Iterable[Entry],
         ranges: Iterable[_Range] = (),
         shared_channels: dict[str, tuple[str, ...]] | None = None,
+        vendors: tuple[VendorInfo, ...] | None = None,
     ) -> None:
+        self._vendors = vendors
         self._entries: dict[Key, Entry] = {}
         # code -> entries under any channel, in document order, for lookups with no channel.
         self._by_code: dict[tuple[str, str], list[Entry]] = {}
@@ -93,6 +100,13 @@ class Catalog:
         self._shared = shared_channels or {}
 
     # -- reading -----------------------------------------------------------------------------
+
+    @property
+    def vendors(self) -> tuple[VendorInfo, ...]:
+        """The vendors' recognition blocks, in vendor order (catalog.vendors.vendor_order)."""
+        if self._vendors is None:
+            self._vendors = load_entries(DATA_DIR)[3]
+        return self._vendors
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -231,7 +245,9 @@ def _vendor_files(data_dir: Path) -> list[Path]:
     return files
 
 
-Loaded = tuple[tuple[Entry, ...], tuple[_Range, ...], dict[str, tuple[str, ...]]]
+Loaded = tuple[
+    tuple[Entry, ...], tuple[_Range, ...], dict[str, tuple[str, ...]], tuple[VendorInfo, ...]
+]
 _CACHE: dict[tuple[Path, tuple[tuple[str, int, int], ...]], Loaded] = {}
 
 
@@ -257,11 +273,13 @@ def _parse_data_dir(data_dir: Path) -> Loaded:
     shared: dict[str, tuple[str, ...]] = {}
     seen: dict[Key, str] = {}
     vendors_seen: set[str] = set()
+    infos: list[VendorInfo] = []
     for path in _vendor_files(data_dir):
         doc: VendorFileModel = validate(VendorFileModel, _read_yaml(path), path)
         if doc.vendor in vendors_seen:
             raise CatalogError(f"{path}: vendor {doc.vendor!r} is already defined by another file")
         vendors_seen.add(doc.vendor)
+        infos.append(vendor_info(doc, path))
         shared[doc.vendor] = tuple(t.channel for t in doc.tables if t.shared and t.channel)
         for table in doc.tables:
             source = Source(doc.document, table.table)
@@ -281,16 +299,19 @@ def _parse_data_dir(data_dir: Path) -> Loaded:
     if http_path.exists():
         http: HttpFileModel = validate(HttpFileModel, _read_yaml(http_path), http_path)
         source = Source(http.document, http.table)
-        for vendor in sorted(vendors_seen, key=VENDORS.index):
+        for vendor in sorted(vendors_seen, key=vendor_order):
             for model in http.entries:
                 if (vendor, None, model.code) not in seen:
                     entries.append(_entry(vendor, None, model, source))
-    return tuple(entries), tuple(ranges), shared
+    return tuple(entries), tuple(ranges), shared, check_vendors(infos)
 
 
-def apply_overlay(entries: Iterable[Entry], path: Path) -> list[Entry]:
-    """Merge an overlay over loaded entries: override given fields, add new codes."""
-    doc: OverlayFileModel = validate(OverlayFileModel, _read_yaml(path), path)
+def apply_overlay(
+    entries: Iterable[Entry], path: Path, vendors: tuple[str, ...] | None = None
+) -> list[Entry]:
+    """Merge an overlay over loaded entries: override given fields, add new codes. `vendors`:
+    those it may name (default: any slug)."""
+    doc: OverlayFileModel = validate(OverlayFileModel, _read_yaml(path), path, vendors)
     merged = list(entries)
     index = {(e.vendor, e.channel, e.code): i for i, e in enumerate(merged)}
     required = ("message", "category", "severity", "transient", "remediation")
@@ -327,7 +348,8 @@ def apply_overlay(entries: Iterable[Entry], path: Path) -> list[Entry]:
 
 def load(overlay: Path | str | None = None, data_dir: Path = DATA_DIR) -> Catalog:
     """Read and validate the shipped data files, merge `overlay` over them, index the result."""
-    entries, ranges, shared = load_entries(data_dir)
+    entries, ranges, shared, vendors = load_entries(data_dir)
     if overlay is not None:
-        return Catalog(apply_overlay(entries, Path(overlay)), ranges, shared)
-    return Catalog(entries, ranges, shared)
+        names = tuple(info.vendor for info in vendors)
+        return Catalog(apply_overlay(entries, Path(overlay), names), ranges, shared, vendors)
+    return Catalog(entries, ranges, shared, vendors)

@@ -1,10 +1,13 @@
-"""The catalog's vocabulary and its entry type, shared by the loader, the parsers and the sinks."""
+"""The catalog's vocabulary, its entry type and the vendors' recognition blocks, shared by the
+loader, the parsers and the sinks."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Final
 
+# The contract's vendors, in its order. A data file may add another vendor (docs/parsing.md,
+# "Adding a vendor"): it comes after these, and the contract lists it when it ships.
 VENDORS: Final = ("dynamics365", "salesforce", "pipedrive", "8x8", "webex")
 
 CATEGORIES: Final = (
@@ -104,3 +107,41 @@ class Entry:
             "document": self.source.document,
             "table": self.source.table,
         }
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelRemap:
+    """Codes `low`-`high` read on `channel` belong to the table of channel `use`."""
+
+    channel: str
+    low: int
+    high: int
+    use: str
+
+
+@dataclass(frozen=True, slots=True)
+class VendorInfo:
+    """How a vendor shows in log records: the `recognition` block of its data file.
+
+    The parsers build every vendor lookup from these (hosts, names, headers, channel spellings,
+    the prefilter's needles); docs/parsing.md, "Adding a vendor", describes each field.
+    """
+
+    vendor: str
+    recogniser: str  # the module that reads its bodies (parsers/recognisers/)
+    hosts: tuple[str, ...]  # domain suffixes, lower case
+    names: tuple[str, ...]  # words naming it in fields and prose, lower case
+    aliases: tuple[str, ...] = ()  # whole field values naming it, besides its slug
+    vendor_headers: tuple[str, ...] = ()  # headers only it sends
+    correlation_headers: tuple[str, ...] = ()  # headers carrying its request id
+    prefilter_names: tuple[str, ...] = ()  # the prefilter's spellings of its names
+    prefilter_headers: tuple[str, ...] = ()  # ... and of its headers
+    # Channel -> its spellings (folded: lower-case letters and digits); () when its codes are
+    # not per channel.
+    channels: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    channel_remaps: tuple[ChannelRemap, ...] = ()
+    file: str = ""  # the data file, for messages
+
+    @property
+    def has_channels(self) -> bool:
+        return bool(self.channels)

@@ -5,10 +5,19 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
-from vendor_errors.catalog.model import CATEGORIES, CHANNELS, SEVERITIES, VENDORS
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from vendor_errors.catalog.model import CATEGORIES, CHANNELS, SEVERITIES
 
-Vendor = Literal[VENDORS]  # type: ignore[valid-type]
+# A vendor slug: the contract's (catalog.model.VENDORS), or one a data file adds.
+Vendor = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_]{0,31}$")]
 Category = Literal[CATEGORIES]  # type: ignore[valid-type]
 Severity = Literal[SEVERITIES]  # type: ignore[valid-type]
 Channel = Literal[CHANNELS]  # type: ignore[valid-type]
@@ -86,10 +95,102 @@ class RangeModel(_Strict):
         return self
 
 
+# -- the recognition block: how a vendor shows in log records -----------------------------------
+
+Host = Annotated[str, Field(pattern=r"^(?:[a-z0-9-]+\.)+[a-z]{2,}$")]
+Name = Annotated[str, Field(pattern=r"^[a-z0-9]{3,32}$")]
+Alias = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9 ._-]{0,63}$")]
+Header = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{1,63}$")]
+# Needles hold no blank and no newline: the batch prefilter relies on it (parsers/fast/batch.py).
+Needle = Annotated[str, Field(pattern=r"^\S{3,32}$")]
+Spelling = Annotated[str, Field(pattern=r"^[a-z0-9]{1,40}$")]
+Module = Annotated[str, Field(pattern=r"^[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*$")]
+
+
+def _unique(values: list[str], what: str) -> list[str]:
+    seen: set[str] = set()
+    for value in values:
+        if value in seen:
+            raise ValueError(f"{what} {value!r} is listed twice")
+        seen.add(value)
+    return values
+
+
+class HeadersModel(_Strict):
+    vendor_only: list[Header] = []  # headers only this vendor sends
+    correlation: list[Header] = []  # headers carrying its request id
+
+
+class PrefilterModel(_Strict):
+    names: Annotated[list[Needle], Field(min_length=1)]
+    headers: list[Needle] = []
+
+
+class RemapModel(_Strict):
+    channel: Channel
+    from_: Annotated[int, Field(alias="from", ge=0)]
+    to: Annotated[int, Field(ge=0)]
+    use: Channel
+
+    @model_validator(mode="after")
+    def _ordered(self) -> RemapModel:
+        if self.to < self.from_:
+            raise ValueError(f"remap 'to' ({self.to}) is below 'from' ({self.from_})")
+        return self
+
+
+class ChannelsModel(_Strict):
+    aliases: dict[Channel, Annotated[list[Spelling], Field(min_length=1)]]
+    remap: list[RemapModel] = []
+
+    @model_validator(mode="after")
+    def _one_channel_per_spelling(self) -> ChannelsModel:
+        owner: dict[str, str] = {}
+        for channel, spellings in self.aliases.items():
+            for spelling in spellings:
+                if owner.setdefault(spelling, channel) != channel:
+                    raise ValueError(
+                        f"spelling {spelling!r} is given for channels {owner[spelling]!r} and "
+                        f"{channel!r}"
+                    )
+        return self
+
+
+class RecognitionModel(_Strict):
+    """How the vendor shows in log records (docs/parsing.md, "Adding a vendor")."""
+
+    recogniser: Module
+    hosts: Annotated[list[Host], Field(min_length=1)]
+    names: Annotated[list[Name], Field(min_length=1)]
+    aliases: list[Alias] = []
+    headers: HeadersModel = HeadersModel()
+    prefilter: PrefilterModel
+    channels: ChannelsModel | None = None
+
+    _hosts = field_validator("hosts")(lambda v: _unique(v, "host"))
+    _names = field_validator("names")(lambda v: _unique(v, "name"))
+
+    @model_validator(mode="after")
+    def _prefilter_covers_names_and_headers(self) -> RecognitionModel:
+        # A name or header the prefilter cannot see hides the vendor's records from the parser.
+        needles = (*self.prefilter.names, *self.prefilter.headers)
+        headers = (*self.headers.vendor_only, *self.headers.correlation)
+        for kind, words in (("name", self.names), ("header", headers)):
+            for word in words:
+                for form in dict.fromkeys((word, word.lower(), word.upper())):
+                    if not any(needle in form for needle in needles):
+                        raise ValueError(
+                            f"the prefilter misses {kind} {word!r} spelled {form!r}: add a "
+                            "spelling to prefilter.names or prefilter.headers"
+                        )
+        return self
+
+
 class VendorFileModel(_Strict):
     vendor: Vendor
     document: Annotated[str, Field(min_length=1)]
     title: str = ""
+    recognition: RecognitionModel
     tables: list[TableModel]
     ranges: list[RangeModel] = []
 
@@ -116,13 +217,26 @@ class OverlayEntryModel(_Strict):
 
     _code = field_validator("code", mode="before")(_code_is_text)
 
+    @field_validator("vendor")
+    @classmethod
+    def _a_loaded_vendor(cls, value: str, info: ValidationInfo) -> str:
+        # The loader passes the vendors of its data files (validate(..., vendors=...)).
+        known = (info.context or {}).get("vendors")
+        if known is not None and value not in known:
+            raise ValueError(f"unknown vendor {value!r}; the catalog has {', '.join(known)}")
+        return value
+
 
 class OverlayFileModel(_Strict):
     entries: list[OverlayEntryModel]
 
 
 def _describe(data: Any, loc: tuple[int | str, ...]) -> str:
-    """Turn a pydantic location into words: table 'SMS' entry 3 (code '7302') field 'category'."""
+    """Turn a pydantic location into words: table 'SMS' entry 3 (code '7302') field 'category';
+    in the recognition block, the path of the field: recognition.headers.correlation[0]."""
+    if loc and loc[0] == "recognition":
+        path = "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in loc)
+        return path.lstrip(".").replace(".from_", ".from")
     words: list[str] = []
     node = data
     for part in loc:
@@ -143,10 +257,13 @@ def _describe(data: Any, loc: tuple[int | str, ...]) -> str:
     return " ".join(words) or "top level"
 
 
-def validate(model: type[BaseModel], data: Any, path: Path | str) -> Any:
-    """Validate one loaded YAML document, raising CatalogError with every problem listed."""
+def validate(
+    model: type[BaseModel], data: Any, path: Path | str, vendors: tuple[str, ...] | None = None
+) -> Any:
+    """Validate one loaded YAML document, raising CatalogError with every problem listed.
+    `vendors`: the vendors an overlay may name (those of the data files)."""
     try:
-        return model.model_validate(data)
+        return model.model_validate(data, context={"vendors": vendors})
     except ValidationError as exc:
         problems = [
             f"{path}: {_describe(data, tuple(err['loc']))}: {err['msg']}" for err in exc.errors()

@@ -1,10 +1,11 @@
 """Which vendor an error belongs to, from several signals in a fixed order of precedence.
 
 1. explicit fields: `vendor`, `provider`, `integration`, logger/caller/component names;
-2. URL hosts: `*.dynamics.com`, `*.salesforce.com`, `*.salesforce-scrt.com`, `*.pipedrive.com`,
-   `*.8x8.com`, `*.webexconnect.io`, `*.imiconnect.io`;
+2. URL hosts: a vendor's domains (`*.8x8.com`, `*.webexconnect.io`, ...);
 3. vendor headers: `x-ms-correlation-id` (Dynamics 365), `Sforce-Limit-Info` (Salesforce);
-4. body shape: a vendor's distinctive error body (parsers/vendors/*.py);
+   (names, hosts and headers are the vendors' `recognition` data, catalog/data/<vendor>.yaml,
+   looked up by parsers.decoding.directory while the envelope is read);
+4. body shape: a vendor's distinctive error body (parsers/recognisers/*.py, `shape`);
 5. the vendor named in the record's free text, as a whole word;
 6. code ranges: the code is listed by exactly one vendor's catalog - and, when no other signal
    narrowed the choice, the body's message agrees with that vendor's wording for the code.
@@ -12,21 +13,24 @@
 The first level that names exactly one vendor decides. A level naming several vendors narrows
 the choice to them and the next levels break the tie; if nothing breaks it, or no level names a
 vendor, the error is not reported: no evidence, no guess.
+
+Levels 1-3 read the envelope only (`by_fields`, once per record); levels 4-6 read the body
+(`by_body`), given the vendors whose shape the recognisers found in it. Attribution asks
+nothing back of the recognisers: the data flows one way.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from vendor_errors.catalog import Catalog
-from vendor_errors.parsers.envelope import Envelope
-from vendor_errors.parsers.vendors import RECOGNISERS
-from vendor_errors.parsers.vendors.base import Candidate, code_of, message_of
+from vendor_errors.parsers.decoding.directory import Directory
+from vendor_errors.parsers.decoding.envelope import Envelope
+from vendor_errors.parsers.recognisers.base import code_of, message_of
 
-_RECOGNISERS = tuple(RECOGNISERS.items())
 _WORD = re.compile(r"[a-z0-9]+")
 # Words too common in error messages to show agreement.
 _STOP = frozenset(
@@ -97,27 +101,51 @@ def _narrow(choice: frozenset[str] | None, level: Iterable[str]) -> tuple[str | 
     return None, (found or choice)
 
 
-def attribute(env: Envelope, candidate: Candidate, index: CodeIndex) -> str | None:
-    """The vendor of one candidate error body, or None when the evidence is not there.
+def named_vendors(env: Envelope, directory: Directory) -> frozenset[str]:
+    """Vendors named in the record's free text (read once, when attribution needs them)."""
+    named = env.named
+    if named is None:
+        found: set[str] = set()
+        for text in env.prose:
+            found |= directory.vendors_in_text(text)
+        named = env.named = frozenset(found)
+    return named
 
-    The body's shape, code and message are looked at only when the fields, hosts and headers
-    do not decide.
-    """
+
+def by_fields(env: Envelope) -> tuple[str | None, frozenset[str] | None]:
+    """Levels 1-3, the same for every body of the record: (the vendor if they decide, the
+    choice they leave; None when no level names a vendor)."""
     choice: frozenset[str] | None = None
     for level in (env.explicit_vendors, env.host_vendors, env.header_vendors):
         if level:
             if choice is None and len(level) == 1:  # the usual case: one vendor named
-                return next(iter(level))
+                return next(iter(level)), None
             vendor, choice = _narrow(choice, level)
             if vendor is not None:
-                return vendor
-    shapes = [vendor for vendor, module in _RECOGNISERS if module.shape(candidate)]
-    for level in (shapes, env.named_vendors):
-        if level:
-            vendor, choice = _narrow(choice, level)
-            if vendor is not None:
-                return vendor
-    body = candidate.body
+                return vendor, choice
+    return None, choice
+
+
+def by_body(
+    env: Envelope,
+    choice: frozenset[str] | None,
+    shapes: Sequence[str],
+    body: dict[str, Any],
+    index: CodeIndex,
+    directory: Directory,
+) -> str | None:
+    """Levels 4-6 for one body, when the fields left `choice` (`by_fields`): the vendors whose
+    shape the body has (`shapes`, from the recognisers), the vendors named in prose, the code
+    ranges. None when the evidence is not there."""
+    if shapes:
+        vendor, choice = _narrow(choice, shapes)
+        if vendor is not None:
+            return vendor
+    named = named_vendors(env, directory)
+    if named:
+        vendor, choice = _narrow(choice, named)
+        if vendor is not None:
+            return vendor
     code, message = code_of(body), message_of(body)
     listed = index.listing(code)
     if choice is None:
@@ -133,15 +161,10 @@ def attribute(env: Envelope, candidate: Candidate, index: CodeIndex) -> str | No
     return None
 
 
-def attribute_record(env: Envelope) -> str | None:
+def attribute_record(env: Envelope, directory: Directory) -> str | None:
     """The vendor of a failed call with no error body (an `http_<status>` event)."""
-    choice: frozenset[str] | None = None
-    for level in (env.explicit_vendors, env.host_vendors, env.header_vendors):
-        if level:
-            vendor, choice = _narrow(choice, level)
-            if vendor is not None:
-                return vendor
-    if env.prose:
-        vendor, choice = _narrow(choice, env.named_vendors)
+    vendor, choice = by_fields(env)
+    if vendor is not None or not env.prose:
         return vendor
-    return None
+    vendor, choice = _narrow(choice, named_vendors(env, directory))
+    return vendor

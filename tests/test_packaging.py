@@ -42,8 +42,8 @@ def test_the_wheel_ships_catalog_data_patterns_and_the_command(wheel: Path) -> N
     shipped = {p.name for p in (ROOT / "catalog" / "data").glob("*.yaml")}
     assert shipped and {f"vendor_errors/catalog/data/{name}" for name in shipped} <= names
     assert "vendor_errors/catalog/README.md" in names
-    grok = {p.name for p in (ROOT / "parsers" / "patterns").glob("*.grok")}
-    assert grok and {f"vendor_errors/parsers/patterns/{name}" for name in grok} <= names
+    grok = {p.name for p in (ROOT / "parsers" / "decoding" / "patterns").glob("*.grok")}
+    assert grok and {f"vendor_errors/parsers/decoding/patterns/{name}" for name in grok} <= names
     assert "vendor_errors/processor/commands/scan.py" in names
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))
     text = zipfile.ZipFile(wheel).read(entry_points).decode()

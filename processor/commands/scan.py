@@ -16,15 +16,19 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, BinaryIO, TextIO
+from typing import BinaryIO, TextIO
 
 import orjson
 from vendor_errors import catalog
-from vendor_errors.parsers.extract import Extractor
-from vendor_errors.parsers.grok import GrokError
-from vendor_errors.parsers.prefilter import candidate_kinds
-from vendor_errors.parsers.records import Batch, iter_batches
-from vendor_errors.parsers.result import Result
+from vendor_errors.parsers import (
+    Batch,
+    Event,
+    Extractor,
+    FileOrigin,
+    GrokError,
+    Result,
+    iter_batches,
+)
 from vendor_errors.processor import heap
 
 TOP_CODES = 15
@@ -82,9 +86,7 @@ class Summary:
     reasons: Counter[str] = field(default_factory=Counter)
     # (vendor, code, channel, category, severity, transient) -> events; the rest is derived.
     by_kind: Counter[tuple[str, str, str | None, str, str, bool]] = field(default_factory=Counter)
-    samples: dict[tuple[str, str, str | None, str, str, bool], dict[str, Any]] = field(
-        default_factory=dict
-    )
+    samples: dict[tuple[str, str, str | None, str, str, bool], Event] = field(default_factory=dict)
     statuses: int = 0
 
     def add_quiet(self, records: int) -> None:
@@ -192,52 +194,40 @@ def _scan(
     progress: Progress | None,
 ) -> None:
     extract = extractor.extract
-    limit = extractor.max_record_bytes
-    analyse = extractor.extract_prefiltered
+    extract_many = extractor.extract_many
     add = summary.add
     add_findings = summary.add_findings
+    outcomes, reasons = summary.outcomes, summary.reasons
     dumps = orjson.dumps
-    for item in iter_batches(stream, limit):
-        if item.__class__ is Batch:
-            # The fast path: plain ASCII JSON lines that no vendor error could hide in are
-            # counted in bulk (the extractor would call each "no_error" for the same reason).
-            batch: Batch = item  # type: ignore[assignment]
-            lines, first = batch.lines, batch.first_line
+    for item in iter_batches(stream, extractor.max_record_bytes):
+        if isinstance(item, Batch):
+            # Consecutive one-line JSON records: the batch entry point screens them all at
+            # once, and says how many are plain "no_error" without a result each.
+            batch = item
+            first = batch.first_line
+
+            def source_of(index: int, first: int = first) -> FileOrigin:
+                return {"file": name, "line": first + index}
+
+            quiet, noted = extract_many(batch.lines, source_of, block=batch.block, json_lines=True)
+            summary.add_quiet(quiet)
             events: list[bytes] = []  # written once per batch: one call instead of one per event
-            if (
-                batch.block.isascii()
-                and b"\x00" not in batch.block
-                and max(map(len, lines)) <= limit
-            ):
-                # The block's prefilter pass already says what each chosen line holds: the
-                # extractor need not check or search these lines again.
-                chosen, kinds = candidate_kinds(batch.block)
-                summary.add_quiet(len(lines) - len(chosen))
-                outcomes = summary.outcomes
-                for index, seen in zip(chosen, kinds, strict=True):
-                    result = analyse(lines[index], seen, {"file": name, "line": first + index})
-                    outcomes[result.outcome] += 1
-                    findings = result.findings
-                    if findings:
-                        add_findings(result)
-                        if write is not None:
-                            for finding in findings:
-                                events.append(dumps(finding.event))
-                    if result.reason is not None:  # only a parser bug ("parser error: ...")
-                        summary.reasons[result.reason] += 1
-                summary.records += len(chosen)
-            else:
-                for index in range(len(lines)):
-                    result = extract(lines[index], {"file": name, "line": first + index})
-                    add(result)
-                    if write is not None and result.findings:
-                        for finding in result.findings:
+            for _index, result in noted:  # Summary.add, inlined: a batch has thousands
+                outcomes[result.outcome] += 1
+                if result.reason is not None:
+                    reasons[result.reason] += 1
+                findings = result.findings
+                if findings:
+                    add_findings(result)
+                    if write is not None:
+                        for finding in findings:
                             events.append(dumps(finding.event))
-            if events:
+            summary.records += len(noted)
+            if events and write is not None:
                 events.append(b"")
                 write(b"\n".join(events))
         else:
-            line, data = item  # type: ignore[misc]
+            line, data = item
             result = extract(data, {"file": name, "line": line})
             add(result)
             if write is not None and result.findings:

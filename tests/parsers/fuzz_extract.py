@@ -20,8 +20,8 @@ import yaml
 from vendor_errors import catalog
 
 with atheris.instrument_imports(include=["parsers"]):  # coverage of the parser, not its deps
+    from vendor_errors.parsers.decoding.records import iter_records
     from vendor_errors.parsers.extract import Extractor
-    from vendor_errors.parsers.records import iter_records
     from vendor_errors.parsers.result import Result
 
 CORPUS = Path(__file__).parent / "corpus"

@@ -10,8 +10,8 @@ import orjson
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from vendor_errors.parsers.decoding.records import iter_records
 from vendor_errors.parsers.extract import Extractor
-from vendor_errors.parsers.records import iter_records
 from vendor_errors.parsers.result import Result
 
 from tests.parsers.test_corpus import CASES
@@ -203,7 +203,7 @@ def test_a_parser_bug_costs_one_record_not_the_stream(
     def broken(*args: Any, **kwargs: Any) -> Any:
         raise KeyError("bug")
 
-    monkeypatch.setattr("vendor_errors.parsers.extract.from_json", broken)
+    monkeypatch.setattr("vendor_errors.parsers.decoding.envelope.Reader.from_json", broken)
     result = extractor.extract(CASES[0]["record"], SOURCE)
     assert (result.outcome, result.reason) == ("undecodable", "parser error: KeyError")
 

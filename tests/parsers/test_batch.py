@@ -7,7 +7,6 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from vendor_errors import catalog
-from vendor_errors.parsers.batch import extract_many
 from vendor_errors.parsers.extract import Extractor
 from vendor_errors.parsers.result import Result
 
@@ -44,7 +43,7 @@ def _one_by_one(extractor: Extractor, values: list[bytes]) -> list[tuple[Any, ..
 
 
 def _many(extractor: Extractor, values: list[bytes]) -> list[tuple[Any, ...]]:
-    quiet, noted = extract_many(extractor, values, _source)
+    quiet, noted = extractor.extract_many(values, _source)
     views = [("no_error", None, [])] * len(values)
     for index, result in noted:
         views[index] = _view(result)
@@ -75,14 +74,14 @@ def test_records_over_the_size_limit() -> None:
 
 
 def test_a_plain_json_batch_is_screened_in_bulk(extractor: Extractor) -> None:
-    quiet, noted = extract_many(
-        extractor, [b'{"level":"info","n":%d}' % n for n in range(500)], _source
+    quiet, noted = extractor.extract_many(
+        [b'{"level":"info","n":%d}' % n for n in range(500)], _source
     )
     assert (quiet, noted) == (500, [])
 
 
 def test_empty_batch(extractor: Extractor) -> None:
-    assert extract_many(extractor, [], _source) == (0, [])
+    assert extractor.extract_many([], _source) == (0, [])
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])

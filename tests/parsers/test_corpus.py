@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 import yaml
+from vendor_errors.parsers.decoding.records import iter_records
 from vendor_errors.parsers.extract import Extractor
-from vendor_errors.parsers.records import iter_records
 from vendor_errors.parsers.result import Finding
 
 CORPUS_DIR = Path(__file__).parent / "corpus"

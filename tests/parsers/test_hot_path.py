@@ -8,9 +8,10 @@ from datetime import UTC, datetime
 
 import orjson
 import pytest
+from vendor_errors import catalog
+from vendor_errors.parsers.decoding.times import record_time
 from vendor_errors.parsers.extract import Extractor
-from vendor_errors.parsers.prefilter import NEEDLES, candidate_lines
-from vendor_errors.parsers.times import record_time
+from vendor_errors.parsers.fast.prefilter import Needles
 
 
 def test_two_embedded_bodies_in_one_record_are_both_read(extractor: Extractor) -> None:
@@ -65,7 +66,8 @@ def test_event_time_shortcut_agrees_with_a_full_parse(value: str) -> None:
     assert record_time(value) == expected  # again, from the cache of minutes
 
 
-def test_candidate_lines_are_the_lines_holding_a_needle() -> None:
+def test_the_lines_chosen_in_a_block_are_the_lines_holding_a_needle() -> None:
+    needles = Needles(catalog.load().vendors)
     lines = [
         b'{"msg": "nothing here"}',
         b'{"vendor": "8x8", "code": 1, "errorCode": 2, "x": "webex"}',
@@ -78,7 +80,7 @@ def test_candidate_lines_are_the_lines_holding_a_needle() -> None:
     expected = [
         index
         for index, line in enumerate(lines)
-        if any(needle.encode() in line for needle in NEEDLES)
+        if any(needle.encode() in line for needle in needles.needles)
     ]
     assert expected == [1, 4, 5]
-    assert candidate_lines(block) == expected
+    assert needles.kinds(block)[0] == expected

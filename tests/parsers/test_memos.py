@@ -7,9 +7,12 @@ from datetime import datetime
 
 import pytest
 from vendor_errors import catalog
-from vendor_errors.parsers import fields, times
-from vendor_errors.parsers.envelope import _PROSE_STATUS, Envelope, _settle
-from vendor_errors.parsers.verdict import CACHE_LIMIT, Verdicts, judge
+from vendor_errors.parsers.decoding import times
+from vendor_errors.parsers.decoding.directory import CHANNEL_MEMO_LIMIT, Directory
+from vendor_errors.parsers.decoding.envelope import Envelope, _settle
+from vendor_errors.parsers.decoding.prose import PROSE_STATUS
+from vendor_errors.parsers.enrichment.verdict import judge
+from vendor_errors.parsers.fast.verdicts import MEMO_LIMIT, Verdicts
 
 # -- record times ----------------------------------------------------------------------------
 
@@ -48,7 +51,7 @@ def test_record_time_does_not_memoise_other_values() -> None:
         assert times.record_time(value) == times._record_time(value)
     assert times.record_time(True) is None
     assert times.record_time(1_714_564_800) == ("2024-05-01T12:00:00.000Z", 1714564800 * 10**9)
-    assert times._times == {}
+    assert times._times.data == {}
 
 
 def _as_written(text: str) -> tuple[str, int] | None:
@@ -104,27 +107,27 @@ def test_verdicts_match_judge_for_every_message(include_status: bool) -> None:
 
 def test_verdict_memos_are_bounded() -> None:
     verdicts = Verdicts(catalog.load(), False)
-    for n in range(CACHE_LIMIT + 100):
+    for n in range(MEMO_LIMIT + 100):
         verdicts.get("8x8", "1300", 400, None, f"Invalid destination +1415555{n:04d}", True, True)
         verdicts.get("8x8", "1300", 400 + n % 200, None, None, True, True)
         verdicts.get("8x8", str(90000 + n), 400, None, f"message {n}", True, True)
-    assert len(verdicts._known) <= CACHE_LIMIT
-    assert len(verdicts._memo) <= CACHE_LIMIT
+    assert len(verdicts._known) <= MEMO_LIMIT
+    assert len(verdicts._memo) <= MEMO_LIMIT
 
 
 # -- channels --------------------------------------------------------------------------------
 
 
-def test_as_channel_memo_gives_what_folding_gives() -> None:
-    fields._channel_cache.clear()
+def test_channel_memo_gives_what_folding_gives() -> None:
+    directory = Directory(catalog.load().vendors)
     spellings = ("SMS", "sms", "WhatsApp", "whats-app", "In App", "Voice", "pager", "", "x" * 41)
     for _ in range(2):
-        found = [fields.as_channel(text) for text in spellings]
+        found = [directory.channel(text) for text in spellings]
         assert found == ["sms", "sms", "whatsapp", "whatsapp", "in_app", "voice", None, None, None]
-    assert fields.as_channel(7) is None
-    for n in range(fields._CACHE_LIMIT + 10):
-        fields.as_channel(f"channel {n}")
-    assert len(fields._channel_cache) <= fields._CACHE_LIMIT
+    assert directory.channel(7) is None
+    for n in range(CHANNEL_MEMO_LIMIT + 10):
+        directory.channel(f"channel {n}")
+    assert len(directory.channel_memo) <= CHANNEL_MEMO_LIMIT
 
 
 # -- statuses in prose ------------------------------------------------------------------------
@@ -148,6 +151,6 @@ def test_as_channel_memo_gives_what_folding_gives() -> None:
 def test_prose_status_skip_changes_nothing(text: str) -> None:
     env = Envelope()
     env.prose.append(text)
-    found = _PROSE_STATUS.search(text)
+    found = PROSE_STATUS.search(text)
     expected = int(found.group(1) or found.group(2)) if found is not None else None
     assert _settle(env).status == expected

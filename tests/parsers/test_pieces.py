@@ -9,13 +9,14 @@ from typing import Any
 
 import pytest
 from vendor_errors import catalog
-from vendor_errors.parsers import embedded, logfmt, prefilter
-from vendor_errors.parsers.extract import Extractor
-from vendor_errors.parsers.fields import as_trace_id, parse_traceparent
-from vendor_errors.parsers.grok import GrokError, Layouts
-from vendor_errors.parsers.records import Batch, iter_batches, iter_records
-from vendor_errors.parsers.times import record_time
-from vendor_errors.parsers.urls import sanitize_url, url_host
+from vendor_errors.parsers.decoding import embedded, logfmt
+from vendor_errors.parsers.decoding.fields import as_trace_id, parse_traceparent
+from vendor_errors.parsers.decoding.grok import GrokError, Layouts
+from vendor_errors.parsers.decoding.records import Batch, iter_batches, iter_records
+from vendor_errors.parsers.decoding.times import record_time
+from vendor_errors.parsers.decoding.urls import sanitize_url, url_host
+from vendor_errors.parsers.extract import LAYERS, Extractor
+from vendor_errors.parsers.fast import prefilter
 
 from tests.parsers.test_corpus import CASES
 
@@ -242,29 +243,30 @@ def test_lifecycle_statuses_only_with_include_status(shipped_catalog: catalog.Ca
 
 
 def test_every_corpus_event_survives_the_prefilter_and_triage(
-    extractor: Extractor, monkeypatch: pytest.MonkeyPatch
+    extractor: Extractor, shipped_catalog: catalog.Catalog
 ) -> None:
-    def events() -> list[list[dict[str, Any]]]:
+    def events(extractor: Extractor) -> list[list[dict[str, Any]]]:
         # Records without a time get the processing time: leave it out of the comparison.
         return [
             [{**f.event, "timestamp": None} for f in extractor.extract(c["record"], {}).findings]
             for c in CASES
         ]
 
-    with_filters = events()
-    monkeypatch.setattr(
-        "vendor_errors.parsers.extract.may_hold_vendor_error", lambda raw: prefilter.CODE_MEMBER
-    )
-    monkeypatch.setattr("vendor_errors.parsers.triage.json_needs_look", lambda obj: True)
-    without = events()
+    with_filters = events(extractor)
+    # Skeletons go with the prefilter (it routes to them): they are exact, test_skeletons.py.
+    unfiltered = Extractor(shipped_catalog, layers=LAYERS - {"prefilter", "triage", "skeletons"})
+    without = events(unfiltered)
     assert with_filters == without
     assert sum(map(len, without)) >= 120  # not a vacuous comparison
 
 
-def test_prefilter_passes_every_record_with_an_expected_event() -> None:
+def test_prefilter_passes_every_record_with_an_expected_event(
+    shipped_catalog: catalog.Catalog,
+) -> None:
+    needles = prefilter.Needles(shipped_catalog.vendors)
     for case in CASES:
         if case["expect"]:
-            assert prefilter.may_hold_vendor_error(case["record"].encode()), case["id"]
+            assert needles.kind(case["record"].encode()), case["id"]
 
 
 # -- catalog swaps -----------------------------------------------------------------------------
@@ -287,9 +289,14 @@ def test_a_swapped_catalog_is_used_from_the_next_record(
     assert extractor.extract(record, {}).findings[0].event["transient"] is True
 
 
-def test_candidate_lines_agree_with_the_per_record_prefilter() -> None:
+def test_the_block_prefilter_agrees_with_the_per_record_prefilter(
+    shipped_catalog: catalog.Catalog,
+) -> None:
+    needles = prefilter.Needles(shipped_catalog.vendors)
     lines = [c["record"].encode() for c in CASES if "\n" not in c["record"]]
     lines += [b'{"msg":"nothing here"}', b'{"code":1}{"x":"8x8"}', b"", b"webex"]
-    expected = [i for i, line in enumerate(lines) if prefilter.may_hold_vendor_error(line)]
-    assert prefilter.candidate_lines(b"\n".join(lines)) == expected
-    assert prefilter.candidate_lines(b'{"a":1}\n{"b":2}') == []
+    expected = [i for i, line in enumerate(lines) if needles.kind(line)]
+    chosen, kinds = needles.kinds(b"\n".join(lines))
+    assert chosen == expected
+    assert kinds == [needles.kind(lines[i]) for i in chosen]
+    assert needles.kinds(b'{"a":1}\n{"b":2}') == ([], [])

@@ -1,4 +1,4 @@
-"""Records recognised from their raw bytes (parsers.skeletons) give exactly what the general
+"""Records recognised from their raw bytes (parsers.fast.skeletons) give exactly what the general
 analysis gives, and are not decoded once their skeleton is known."""
 
 from __future__ import annotations
@@ -13,10 +13,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from vendor_errors import catalog
-from vendor_errors.parsers import extract, skeletons, templates
+from vendor_errors.parsers import general
 from vendor_errors.parsers.extract import Extractor
-from vendor_errors.parsers.skeletons import MAX_SKELETONS
-from vendor_errors.parsers.templates import TEMPLATED_KEYS
+from vendor_errors.parsers.fast import skeletons, templates
+from vendor_errors.parsers.fast.skeletons import MAX_SKELETONS
+from vendor_errors.parsers.fast.templates import TEMPLATED_KEYS
 
 from tests.parsers.test_templates import _KEYS, _OBJECTS, GeneralOnly, _fresh, _records, _stable
 
@@ -58,14 +59,14 @@ def test_the_names_in_the_regex_are_the_templated_keys() -> None:
 def test_a_known_skeleton_is_not_decoded_again(monkeypatch: pytest.MonkeyPatch) -> None:
     extractor = Extractor(catalog.load())
     decoded = 0
-    loads = extract._loads
+    loads = general._loads
 
     def counted(raw: bytes) -> Any:
         nonlocal decoded
         decoded += 1
         return loads(raw)
 
-    monkeypatch.setattr(extract, "_loads", counted)
+    monkeypatch.setattr(general, "_loads", counted)
     for n in range(50):
         record = _record(n)
         (finding,) = extractor.extract(orjson.dumps(record), {"line": n}).findings
@@ -151,7 +152,7 @@ def test_the_store_of_skeletons_stays_bounded() -> None:
     for n in range(MAX_SKELETONS + 50):
         for copy in range(3):  # a skeleton is learnt from the second copy of a template
             extractor.extract(orjson.dumps(_record(copy, seq=n)), {})
-    store = extractor._cached[3]._skeletons._store  # type: ignore[index, union-attr]
+    store = extractor.paths.skeletons._store  # type: ignore[union-attr]
     assert 0 < len(store) <= MAX_SKELETONS
 
 

@@ -1,4 +1,4 @@
-"""Records analysed from a template (parsers.templates) give exactly what the general analysis
+"""Records analysed from a template (parsers.fast.templates) give exactly what the general analysis
 gives: over the corpus, over copies with other ids and times, and over the traps."""
 
 from __future__ import annotations
@@ -13,10 +13,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from vendor_errors import catalog
-from vendor_errors.parsers import fields, templates
-from vendor_errors.parsers.extract import Extractor
+from vendor_errors.parsers.decoding import fields
+from vendor_errors.parsers.decoding.directory import Directory
+from vendor_errors.parsers.extract import LAYERS, Extractor
+from vendor_errors.parsers.fast import templates
+from vendor_errors.parsers.fast.templates import MAX_TEMPLATES, SPAN, TEMPLATED_KEYS, TIME, TRACE
+from vendor_errors.parsers.general import General
 from vendor_errors.parsers.result import Finding, Result
-from vendor_errors.parsers.templates import MAX_TEMPLATES, SPAN, TEMPLATED_KEYS, TIME, TRACE
 
 from tests.parsers.test_corpus import CASES
 
@@ -24,25 +27,20 @@ ROLE_OF_KIND = {TIME: fields.R_TIMESTAMP, TRACE: fields.R_TRACE_ID, SPAN: fields
 ID_ROLES = {"errorId": fields.R_ERROR_ID, "transid": fields.R_NONE}
 
 
-class GeneralOnly(Extractor):
-    """The extractor without templates: every record analysed from scratch."""
-
-    def _templated(self, *args: Any) -> Result | None:
-        return None
-
-    def _from_skeleton(self, *args: Any) -> Result | None:
-        return None
+# The extractor without templates and skeletons: every record analysed from scratch.
+GeneralOnly = functools.partial(Extractor, layers=LAYERS - {"templates", "skeletons"})
 
 
 def test_templated_fields_have_one_role_at_any_depth() -> None:
-    roles = fields._ROLES
+    # The roles the walk uses: the generic table and the shipped vendors' headers.
+    roles = Directory(catalog.load().vendors).roles
     for key, kind in TEMPLATED_KEYS.items():
         folded = fields.fold(key)
         role = ROLE_OF_KIND.get(kind, ID_ROLES.get(key))
         assert role is not None, key
-        assert fields.role_of(key) == role, key
+        assert roles.role_of(key) == role, key
         # Under a parent a key may take a composite role (`url` + `full`): none may differ.
-        for name, other in roles.items():
+        for name, other in roles.table.items():
             if name.endswith(folded) and name != folded:
                 assert other == role, (key, name)
 
@@ -151,17 +149,19 @@ def test_templates_give_what_the_general_analysis_gives(
             assert finding.event["source"] is source
 
 
-def test_templated_records_are_analysed_once_per_template() -> None:
-    extractor = Extractor(catalog.load())
+def test_templated_records_are_analysed_once_per_template(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     calls = 0
-    analyse = extractor._result
+    analyse = General.json
 
     def counted(*args: Any) -> Result:
         nonlocal calls
         calls += 1
         return analyse(*args)
 
-    extractor._result = counted  # type: ignore[method-assign]
+    monkeypatch.setattr(General, "json", counted)  # the general path's JSON stage
+    extractor = Extractor(catalog.load())
     rng = random.Random(1)
     for second in range(50):
         record = {
@@ -190,7 +190,7 @@ def test_the_store_of_templates_stays_bounded() -> None:
             "body": {"code": 1002, "message": f"Invalid MSISDN {n}", "errorId": "e"},
         }
         extractor.extract(orjson.dumps(record), {})
-    store = extractor._cached[3]._store  # type: ignore[index]
+    store = extractor.paths.templates.store  # type: ignore[union-attr]
     assert 0 < len(store) <= MAX_TEMPLATES
 
 
@@ -227,12 +227,13 @@ def test_templating_stops_while_records_do_not_repeat_and_resumes_when_they_do()
 
     for n in range(300):
         extractor.extract(record(f"Invalid MSISDN {n}", n), {})
-    templates = extractor._cached[3]  # type: ignore[index]
-    assert not templates._active
+    templates = extractor.paths.templates
+    assert templates is not None
+    assert not templates.active
     for n in range(2000):
         result = extractor.extract(record("Invalid MSISDN", n), {})
         assert result.findings[0].event["correlation_id"] == f"e{n}"
-    assert templates._active
+    assert templates.active
 
 
 _KEYS = [*TEMPLATED_KEYS, "level", "status", "url", "vendor", "code", "message", "body", "data"]

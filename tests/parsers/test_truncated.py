@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 from vendor_errors import catalog
-from vendor_errors.parsers.extract import Extractor, truncated_json
+from vendor_errors.parsers.decoding.raw import truncated_json
+from vendor_errors.parsers.extract import Extractor
 
 
 @pytest.mark.parametrize(

@@ -4,6 +4,11 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
+from typing import cast
+
+from vendor_errors.parsers.fast.memo import Memo
+
+MEMO_LIMIT = 4096
 
 # Plausible log times: 2000-01-01 .. 2100-01-01, in seconds.
 _MIN_SECONDS, _MAX_SECONDS = 946_684_800, 4_102_444_800
@@ -26,22 +31,22 @@ def parse_time(value: object) -> tuple[datetime, int] | None:
     epochs in s/ms/us/ns (numbers or digit strings), and the nginx/Apache `10/Oct/2024:13:55:36
     +0000` form. Times without an offset are taken as UTC.
     """
-    cls = value.__class__
-    if cls is int or cls is float:
-        return _from_number(value)  # type: ignore[arg-type]
-    if cls is not str:
+    if type(value) is int or type(value) is float:
+        return _from_number(value)
+    if type(value) is not str:
         return None
-    text = value.strip()  # type: ignore[union-attr]
+    text = value.strip()
     if not 6 <= len(text) <= 40:
         return None
     if text[0].isdigit() and text.replace(".", "", 1).isdigit():
         return _from_number(float(text) if "." in text else int(text))
+    moment: datetime | None
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:
         moment = _strptime(text)
-        if moment is None:
-            return None
+    if moment is None:
+        return None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     if not _MIN_SECONDS <= moment.timestamp() < _MAX_SECONDS:
@@ -67,46 +72,38 @@ def _strptime(text: str) -> datetime | None:
 
 def record_time(value: object) -> tuple[str, int] | None:
     """The event's `timestamp` (see rfc3339) and Unix nanoseconds of a log time, else None."""
-    if (
-        value.__class__ is str
-        and len(value) == 24  # type: ignore[arg-type]
-        and value[23] == "Z"  # type: ignore[index]
-        and value[19] == "."  # type: ignore[index]
-        and value[10] == "T"  # type: ignore[index]
-    ):
+    if type(value) is not str:
+        # Never memoised by value: True == 1 == 1.0, yet they read differently.
+        return _record_time(value)
+    if len(value) == 24 and value[23] == "Z" and value[19] == "." and value[10] == "T":
         # Already "2024-05-01T12:00:00.123Z", the spelling events use: keep it, find the nanos.
         # Records of one second share its start: parse that once, add the milliseconds.
-        nanos = _second_nanos.get(value[:19])  # type: ignore[index]
+        nanos = _SECOND_NANOS.get(value[:19])
         if nanos is None:
-            nanos = _second(value[:19])  # type: ignore[index]
-        millis = _MILLIS.get(value[20:23])  # type: ignore[index]
+            nanos = _second(value[:19])
+        millis = _MILLIS.get(value[20:23])
         if nanos >= 0 and millis is not None:
-            return value, nanos + millis  # type: ignore[return-value]
+            return value, nanos + millis
         # Not a plausible time after all: the general reading says why (None, mostly).
         try:
-            moment = datetime.fromisoformat(value)  # type: ignore[arg-type]
+            moment = datetime.fromisoformat(value)
         except ValueError:
             return None
         if not _MIN_SECONDS <= moment.timestamp() < _MAX_SECONDS:
             return None
         delta = moment - _EPOCH
         seconds = delta.days * 86_400 + delta.seconds
-        return value, seconds * 1_000_000_000 + delta.microseconds * 1_000  # type: ignore[return-value]
-    if value.__class__ is not str:
-        # Never memoised by value: True == 1 == 1.0, yet they read differently.
-        return _record_time(value)
-    found = _times.get(value, _UNSEEN)  # type: ignore[call-overload]
+        return value, seconds * 1_000_000_000 + delta.microseconds * 1_000
+    found = _TIMES.get(value, _UNSEEN)
     if found is _UNSEEN:
-        found = _record_time(value)
-        if len(_times) >= 4096:
-            _times.clear()
-        _times[value] = found  # type: ignore[index]
-    return found  # type: ignore[return-value]
+        return _times.put(value, _record_time(value))
+    return cast("tuple[str, int] | None", found)
 
 
 # Other spellings ("2025-03-01T10:00:01Z", epochs as digits) by the exact string: reading one
 # is a pure function of it, and a stream's records share a handful of seconds.
-_times: dict[str, tuple[str, int] | None] = {}
+_times: Memo[str, tuple[str, int] | None] = Memo(MEMO_LIMIT)
+_TIMES = _times.data
 _UNSEEN = object()
 
 
@@ -120,8 +117,9 @@ def _record_time(value: object) -> tuple[str, int] | None:
 _SECOND = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d", re.ASCII).fullmatch
 # "000".."999" -> nanoseconds: a lookup both checks the three ASCII digits and converts them.
 _MILLIS = {f"{millis:03d}": millis * 1_000_000 for millis in range(1000)}
-_second_nanos: dict[str, int] = {}
-_minutes: dict[str, int] = {}
+_second_nanos: Memo[str, int] = Memo(MEMO_LIMIT)
+_SECOND_NANOS = _second_nanos.data
+_minutes: Memo[str, int] = Memo(MEMO_LIMIT)
 
 
 def _second(text: str) -> int:
@@ -129,16 +127,13 @@ def _second(text: str) -> int:
     log time (see _MIN_SECONDS)."""
     nanos = -1
     if _SECOND(text) is not None:
-        minute = _minutes.get(text[:16])
+        minute = _minutes.data.get(text[:16])
         if minute is None:
             minute = _minute(text[:16])
         second = int(text[17:19])
         if minute >= 0 and second < 60 and _MIN_SECONDS <= minute + second < _MAX_SECONDS:
             nanos = (minute + second) * 1_000_000_000
-    if len(_second_nanos) >= 4096:
-        _second_nanos.clear()
-    _second_nanos[text] = nanos
-    return nanos
+    return _second_nanos.put(text, nanos)
 
 
 def _minute(text: str) -> int:
@@ -150,10 +145,7 @@ def _minute(text: str) -> int:
     else:
         delta = moment - _EPOCH
         seconds = delta.days * 86_400 + delta.seconds
-    if len(_minutes) >= 4096:
-        _minutes.clear()
-    _minutes[text] = seconds
-    return seconds
+    return _minutes.put(text, seconds)
 
 
 def rfc3339(moment: datetime) -> str:

@@ -2,31 +2,37 @@
 
 Kafka hands the processor records by the hundred and a file scan reads lines by the thousand.
 Most hold no vendor error; for those the whole cost should be one search over the joined
-records (parsers.prefilter) and a few checks of the joined bytes, not a Python call each. The
-results are exactly those of `Extractor.extract` on each record (a test holds both to that).
+records (parsers.fast.prefilter) and a few checks of the joined bytes, not a Python call each.
+`extract_many` gives exactly what `extract` gives each record (tests/parsers/test_batch.py);
+`Extractor.extract_many` is the one batch entry point, for `scan` and `run` alike.
 
 A record gets the quick treatment when it is ASCII, free of NUL bytes and within the size
 limit (for a typical batch one check of the joined bytes says so for all); any other record
-goes through `Extractor.extract` alone, which knows about invalid UTF-8, binary data and
-oversized records.
+goes through `extract` alone, which knows about invalid UTF-8, binary data and oversized
+records.
 """
 
 from __future__ import annotations
 
 import itertools
+import logging
 from collections.abc import Callable, Sequence
 from itertools import compress, repeat
 from operator import gt, itemgetter
-from typing import Any
+from typing import NamedTuple
 
-from vendor_errors.parsers.extract import Extractor, truncated_json
-from vendor_errors.parsers.prefilter import candidate_kinds
-from vendor_errors.parsers.result import Result
+from vendor_errors.parsers.decoding.raw import truncated_json
+from vendor_errors.parsers.fast.prefilter import CODE_MEMBER, Needles
+from vendor_errors.parsers.result import Origin, Result
+from vendor_errors.parsers.stages import RecordStage
+
+log = logging.getLogger(__name__)
 
 # (index of the record in the batch, its result), for every record that is not a plain
 # "no_error" with nothing found; in record order.
 Noted = list[tuple[int, Result]]
-SourceOf = Callable[[int], dict[str, Any]]
+SourceOf = Callable[[int], Origin]
+Extract = Callable[[bytes, Origin], Result]
 
 _CLOSERS = (b"}", b"]")
 # What a cut-off JSON record can start with: a bracket, or blanks before one.
@@ -39,68 +45,104 @@ _MAY_OPEN_BYTE = bytes(byte in b"{[ \t\r\n\f\v" for byte in range(256))
 _OPEN_END_BYTE = bytes(byte not in b"}]" for byte in range(256))
 
 
+class Screen(NamedTuple):
+    """The prefilter's parts: its search, and the record stage for each kind it finds."""
+
+    needles: Needles
+    vendor_only: RecordStage
+    code_member: RecordStage
+
+
 def extract_many(
-    extractor: Extractor,
     values: Sequence[bytes],
     source_of: SourceOf,
+    extract: Extract,
+    limit: int,
+    screen: Screen | None,
     *,
     block: bytes | None = None,
+    json_lines: bool = False,
 ) -> tuple[int, Noted]:
-    """Extract every record of `values`; `source_of(i)` is the event source of record i.
+    """`extract(values[i], source_of(i))` for every record, in bulk.
 
     Returns how many records are plain "no_error" (nothing found, nothing wrong) and the
-    results of all the others. `block`, when the caller has it, is `b"\\n".join(values)`.
+    results of all the others. `limit` is the extractor's `max_record_bytes`; `screen` its
+    prefilter (None: records one by one). `block`, when the caller has it, is
+    `b"\\n".join(values)`; `json_lines`: the caller checked that every value is one line
+    holding a whole JSON object, `{...}` (scan's parsers.decoding.records.Batch).
     """
     count = len(values)
     if not count:
         return 0, []
+    if screen is None:
+        return _one_by_one(values, source_of, extract, range(count))
     if block is None:
         block = b"\n".join(values)
-    limit = extractor.max_record_bytes
     if (
         block.isascii()
         and b"\x00" not in block
         and (len(block) <= limit or max(map(len, values)) <= limit)
     ):
-        noted = _screen(extractor, values, block, source_of)
+        noted = _screen(values, block, source_of, screen, json_lines)
         return count - len(noted), noted
     # Some record is not plain ASCII text within the limit: those one at a time.
     plain: list[int] = []
-    noted = []
-    extract = extractor.extract
+    odd: list[int] = []
     for index, value in enumerate(values):
         if value.isascii() and b"\x00" not in value and len(value) <= limit:
             plain.append(index)
-            continue
-        result = extract(value, source_of(index))
-        if result.outcome != "no_error" or result.findings:
-            noted.append((index, result))
+        else:
+            odd.append(index)
+    _quiet, noted = _one_by_one(values, source_of, extract, odd)
     if plain:
         subset = [values[index] for index in plain]
         for position, result in _screen(
-            extractor, subset, b"\n".join(subset), lambda i: source_of(plain[i])
+            subset, b"\n".join(subset), lambda i: source_of(plain[i]), screen, json_lines
         ):
             noted.append((plain[position], result))
         noted.sort(key=_by_index)
     return count - len(noted), noted
 
 
+def _one_by_one(
+    values: Sequence[bytes], source_of: SourceOf, extract: Extract, indexes: Sequence[int]
+) -> tuple[int, Noted]:
+    noted: Noted = []
+    for index in indexes:
+        result = extract(values[index], source_of(index))
+        if result.outcome != "no_error" or result.findings:
+            noted.append((index, result))
+    return len(indexes) - len(noted), noted
+
+
 def _screen(
-    extractor: Extractor, values: Sequence[bytes], block: bytes, source_of: SourceOf
+    values: Sequence[bytes],
+    block: bytes,
+    source_of: SourceOf,
+    screen: Screen,
+    json_lines: bool,
 ) -> Noted:
     """`extract_many` for ASCII records without NUL bytes, none over the size limit."""
     count = len(values)
-    if block.count(b"\n") != count - 1:
+    if not json_lines and block.count(b"\n") != count - 1:
         # Some record spans lines. No needle holds a newline or a space, so blanking a
         # record's newlines changes none of its matches and keeps one line per record.
         block = b"\n".join([value.replace(b"\n", b" ") for value in values])
-    chosen, kinds = candidate_kinds(block)
-    analyse = extractor.extract_prefiltered
+    chosen, kinds = screen.needles.kinds(block)
+    vendor_only, code_member = screen.vendor_only, screen.code_member
     noted: Noted = []
     for index, seen in zip(chosen, kinds, strict=True):
-        result = analyse(values[index], seen, source_of(index))
+        source = source_of(index)
+        try:
+            result = (code_member if seen == CODE_MEMBER else vendor_only)(
+                values[index], None, source
+            )
+        except Exception as exc:  # a parser bug must cost one record, never the batch
+            result = parser_error(exc, source)
         if result.outcome != "no_error" or result.findings:
             noted.append((index, result))
+    if json_lines:
+        return noted  # whole `{...}` records: none is cut off
     # The records no needle matched are "no_error", unless cut off part-way (truncated JSON).
     suspects = _may_be_cut_off(values)
     if suspects:
@@ -114,6 +156,13 @@ def _screen(
             noted.extend(damaged)
             noted.sort(key=_by_index)
     return noted
+
+
+def parser_error(exc: Exception, source: Origin) -> Result:
+    """The result of a record the parser failed on (a bug): logged, and the record is
+    dead-lettered by the processor; the stream goes on."""
+    log.error("parser failed on a record from %s", source, exc_info=exc)
+    return Result("undecodable", reason=f"parser error: {type(exc).__name__}")
 
 
 def _may_be_cut_off(values: Sequence[bytes]) -> list[int]:

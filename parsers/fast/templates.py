@@ -4,7 +4,8 @@ When a vendor fails, the same error line is logged thousands of times, each copy
 timestamp, trace id and error id. A decoded JSON record becomes a *template* by replacing the
 values of a few fields with placeholders; a record whose template was analysed before gets
 that analysis with the placeholders swapped back for its own values, without the envelope
-walk, attribution and catalog work.
+walk, attribution and catalog work. `Templates.json` is the JSON stage of the general path
+(parsers.stages), with the same signature: it calls the stage it wraps for each new template.
 
 This is the general analysis (of the template), not a second parser, and it is exact because
 a placeholder stands only for a value the analysis copies to the event and never looks into:
@@ -22,8 +23,8 @@ a placeholder stands only for a value the analysis copies to the event and never
   value (a record holding placeholder text elsewhere, in any case or spelled with dashes as
   trace ids may be, is analysed as it is).
 
-Memory stays bounded: records over `MAX_RECORD_BYTES` or with more than `MAX_FINDINGS` errors
-are not kept as templates, and the store is emptied when it reaches `MAX_TEMPLATES` (a stream
+Memory stays bounded: templates over `MAX_RECORD_BYTES` or with more than `MAX_FINDINGS`
+errors are not kept, and the store (a parsers.fast.memo.Memo) holds `MAX_TEMPLATES` (a stream
 of unique records costs a refill). A store belongs to one catalog object and one
 `include_status` setting (see parsers/extract.py).
 """
@@ -33,15 +34,14 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import orjson
-from vendor_errors.parsers.fields import R_NONE, R_TIMESTAMP, TOP_ROLES, role_of
-from vendor_errors.parsers.result import Finding, Result
-from vendor_errors.parsers.times import record_time, rfc3339
-
-if TYPE_CHECKING:  # parsers.skeletons builds on this module
-    from vendor_errors.parsers.skeletons import Skeletons
+from vendor_errors.parsers.decoding.fields import R_NONE, R_TIMESTAMP, Roles
+from vendor_errors.parsers.decoding.times import record_time, rfc3339
+from vendor_errors.parsers.fast.memo import Memo
+from vendor_errors.parsers.result import Finding, Origin, Outcome, Result
+from vendor_errors.parsers.stages import JsonStage
 
 MAX_RECORD_BYTES = 4096
 MAX_TEMPLATES = 1024
@@ -83,94 +83,75 @@ _NO_SLOT = -1
 # A template finding: the finding, then the slots its timestamp, trace id, span id and
 # correlation id came from (_NO_SLOT: not from a templated value).
 Slots = tuple[int, int, int, int]
+# What a template's analysis keeps: the outcome, and its findings with their slots.
+Analysed = tuple[Outcome, list[tuple[Finding, Slots]]]
+# The source a template is analysed with: each record of it gets its own.
+_NO_SOURCE: Origin = {"file": "", "line": 0}
 
 
 class Templates:
-    """The analysed templates of one catalog object and one `include_status` setting."""
+    """The JSON stage, over the analysed templates of one catalog object and one
+    `include_status` setting."""
 
-    __slots__ = ("_active", "_hits", "_skeletons", "_skipped", "_store", "_tries")
+    __slots__ = ("_hits", "_inner", "_roles", "_skipped", "_store", "_tries", "active", "store")
 
-    def __init__(self, skeletons: Skeletons | None = None) -> None:
-        self._store: dict[bytes, tuple[str, list[tuple[Finding, Slots]]]] = {}
-        # Raw-bytes shortcuts to the templates (parsers.skeletons), learnt as records repeat.
-        self._skeletons = skeletons
+    def __init__(self, inner: JsonStage, roles: Roles) -> None:
+        self._inner = inner
+        self._roles = roles
+        self._store: Memo[bytes, Analysed] = Memo(MAX_TEMPLATES)
+        self.store = self._store.data  # template -> its analysis (parsers.fast.skeletons reads)
         # Templating only pays when records repeat: a miss costs more than the analysis
         # alone. When fewer than half the records of a window find their template, only one
         # record in PROBE_EVERY tries, until the probes find theirs again.
-        self._active = True
+        self.active = True
         self._tries = self._hits = self._skipped = 0
 
-    def from_raw(self, raw: bytes, source: dict[str, Any]) -> Result | None:
-        """The result of a record whose skeleton is known, without decoding it; None when it
-        is not (the caller decodes it and goes on to `result`)."""
-        skeletons = self._skeletons
-        if skeletons is None or not self._active or len(raw) > MAX_RECORD_BYTES:
-            return None
-        found = skeletons.lookup(raw)
-        if found is None:
-            return None
-        analysed = self._store.get(found[0])
-        if analysed is None:  # the store was emptied since: the caller fills it again
-            return None
-        self._count(True)
-        return _instance(analysed, found[1], source)
-
-    def result(
-        self,
-        raw: bytes,
-        obj: dict[str, Any],
-        source: dict[str, Any],
-        analyse: Callable[[dict[str, Any]], Result],
-        learn: bool = False,
-    ) -> Result | None:
-        """What `analyse(obj)` gives, with `source` as the events' source, from the record's
-        template; None when the record is not templated (the caller analyses it). `learn`:
-        remember the record's skeleton (parsers.skeletons) when its template is known."""
-        if len(raw) > MAX_RECORD_BYTES:
-            return None
-        if not self._active:
+    def json(self, obj: Any, source: Origin) -> Result:
+        """What the wrapped stage gives for `obj`, from the record's template when it has one."""
+        if obj.__class__ is not dict:
+            return self._inner(obj, source)
+        if not self.active:
             self._skipped += 1
             if self._skipped % PROBE_EVERY:
-                return None
+                return self._inner(obj, source)
         values: list[Any] = []
         times: list[int] = []
-        template = template_of(obj, values, times)
+        template = template_of(obj, values, times, self._roles)
         if template is None:
-            return None  # nothing to template: no cheaper than the analysis itself
+            return self._inner(obj, source)  # nothing to template: no cheaper than the stage
         key = orjson.dumps(template)
         # Placeholder text anywhere else in the record (in any case, with dashes: trace ids
         # are read that way) could reach an event: such a record is analysed as it is.
-        if key.lower().replace(b"-", b"").count(_MARKER) != len(values) - len(times):
-            return None
-        store = self._store
-        analysed = store.get(key)
-        self._count(analysed is not None)
-        if analysed is not None and learn and self._skeletons is not None:
-            # A template seen twice: the next copies may be recognised from their bytes.
-            self._skeletons.learn(raw, key, len(values))
+        if len(key) > MAX_RECORD_BYTES or key.lower().replace(b"-", b"").count(_MARKER) != len(
+            values
+        ) - len(times):
+            return self._inner(obj, source)
+        analysed = self.store.get(key)
+        self.count(analysed is not None)
         if analysed is None:
-            result = analyse(template)
+            result = self._inner(template, _NO_SOURCE)
             analysed = (result.outcome, [(f, _slots(f, times)) for f in result.findings])
             if len(result.findings) <= MAX_FINDINGS:  # a record of many errors is no template
-                if len(store) >= MAX_TEMPLATES:
-                    store.clear()
-                store[key] = analysed
-        return _instance(analysed, values, source)
+                self._store.put(key, analysed)
+        return instance(analysed, values, source)
 
-    def _count(self, hit: bool) -> None:
+    def count(self, hit: bool) -> None:
+        """One more record tried on the templates (`hit`: its template was known)."""
         self._tries += 1
         if hit:
             self._hits += 1
-        if self._tries >= (WINDOW if self._active else PROBES):
-            self._active = self._hits * 2 >= self._tries
+        if self._tries >= (WINDOW if self.active else PROBES):
+            self.active = self._hits * 2 >= self._tries
             self._tries = self._hits = 0
 
 
-def template_of(obj: dict[str, Any], values: list[Any], times: list[int]) -> dict[str, Any] | None:
+def template_of(
+    obj: dict[str, Any], values: list[Any], times: list[int], roles: Roles
+) -> dict[str, Any] | None:
     """`_inner` for the record itself, which also decides whether times are templated.
 
     The event's time is read from the first field with a time role among the top-level
-    fields that hold no object or array (parsers.envelope reads those first). Times are
+    fields that hold no object or array (parsers.decoding.envelope reads those first). Times are
     templated only when that field is a templated one: then no other time reaches the event.
     """
     copy = None
@@ -186,9 +167,9 @@ def template_of(obj: dict[str, Any], values: list[Any], times: list[int]) -> dic
                 else:
                     nested.append(key)
             elif templated_times is None and cls is not list:
-                role = TOP_ROLES.get(key)
+                role = roles.top.get(key)
                 if role is None:
-                    role = role_of(key) if key.__class__ is str else R_NONE
+                    role = roles.role_of(key) if key.__class__ is str else R_NONE
                 if role == R_TIMESTAMP:
                     templated_times = False
             continue
@@ -289,7 +270,7 @@ VALUE_OF_KIND: tuple[Callable[[str], Any], ...] = (
 
 
 def _slot(kind: int, value: object) -> int:
-    return _SLOT_OF[kind].get(value, _NO_SLOT) if value.__class__ is str else _NO_SLOT  # type: ignore[arg-type]
+    return _SLOT_OF[kind].get(value, _NO_SLOT) if type(value) is str else _NO_SLOT
 
 
 def _slots(finding: Finding, times: list[int]) -> Slots:
@@ -305,9 +286,8 @@ def _slots(finding: Finding, times: list[int]) -> Slots:
     )
 
 
-def _instance(
-    analysed: tuple[str, list[tuple[Finding, Slots]]], values: list[Any], source: dict[str, Any]
-) -> Result:
+def instance(analysed: Analysed, values: list[Any], source: Origin) -> Result:
+    """The template's result for a record of it: its own values and source put back."""
     findings: list[Finding] = []
     now: str | None = None
     for finding, (time_slot, trace_slot, span_slot, id_slot) in analysed[1]:
@@ -337,4 +317,4 @@ def _instance(
                 finding.trace_flags,
             )
         )
-    return Result(analysed[0], findings)  # type: ignore[arg-type]
+    return Result(analysed[0], findings)

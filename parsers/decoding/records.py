@@ -195,10 +195,10 @@ def iter_batches(
 def iter_records(stream: BinaryIO, max_record_bytes: int = 1 << 20) -> Iterator[tuple[int, bytes]]:
     """Every record of `stream` as (1-based number of its first line, bytes)."""
     for item in iter_batches(stream, max_record_bytes):
-        if item.__class__ is Batch:
-            yield from enumerate(item.lines, item.first_line)  # type: ignore[union-attr]
+        if isinstance(item, Batch):
+            yield from enumerate(item.lines, item.first_line)
         else:
-            yield item  # type: ignore[misc]
+            yield item
 
 
 def _continues(line: bytes) -> bool:

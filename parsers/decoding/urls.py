@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from vendor_errors.parsers.fast.memo import Memo
+
 # Query parameter names that carry credentials or signatures (compared lower-cased, with `-`
 # and `_` removed): OAuth and API keys, AWS/Azure/GCS pre-signed URLs, generic tokens.
 _SECRET_PARAMS = frozenset(
@@ -58,8 +60,8 @@ def _is_secret(name: str, value: str) -> bool:
     )
 
 
-_CACHE_LIMIT = 4096
-_cache: dict[str, str | None] = {}
+MEMO_LIMIT = 4096  # endpoints repeat; a burst of unique URLs only costs a refill
+_clean: Memo[str, str | None] = Memo(MEMO_LIMIT)
 
 
 def sanitize_url(url: str) -> str | None:
@@ -68,14 +70,10 @@ def sanitize_url(url: str) -> str | None:
     >>> sanitize_url("https://user:pw@api.8x8.com/sms/v1?sig=abc&page=2#frag")
     'https://api.8x8.com/sms/v1?page=2'
     """
-    clean = _cache.get(url, "")
+    clean = _clean.data.get(url, "")
     if clean != "":
         return clean
-    clean = _sanitize(url)
-    if len(_cache) >= _CACHE_LIMIT:
-        _cache.clear()  # endpoints repeat; a burst of unique URLs only costs a refill
-    _cache[url] = clean
-    return clean
+    return _clean.put(url, _sanitize(url))
 
 
 def _sanitize(url: str) -> str | None:
@@ -98,19 +96,15 @@ def _sanitize(url: str) -> str | None:
     return urlunsplit((parts.scheme.lower(), netloc, parts.path, query, ""))
 
 
-_hosts: dict[str, str | None] = {}
+_hosts: Memo[str, str | None] = Memo(MEMO_LIMIT)
 
 
 def url_host(url: str) -> str | None:
     """The lower-cased host of an absolute URL (cheaply, without a full parse), else None."""
-    host = _hosts.get(url, "")
+    host = _hosts.data.get(url, "")
     if host != "":
         return host
-    host = _host(url)
-    if len(_hosts) >= _CACHE_LIMIT:
-        _hosts.clear()
-    _hosts[url] = host
-    return host
+    return _hosts.put(url, _host(url))
 
 
 def _host(url: str) -> str | None:
@@ -136,16 +130,13 @@ def _host(url: str) -> str | None:
     return host.lower().rstrip(".") or None
 
 
-_exported: dict[str, tuple[str | None, str | None]] = {}
+_exported: Memo[str, tuple[str | None, str | None]] = Memo(MEMO_LIMIT)
 
 
 def exported(url: str) -> tuple[str | None, str | None]:
     """(`sanitize_url(url)`, its host): what a finding carries of the URL of the failed call."""
-    found = _exported.get(url)
+    found = _exported.data.get(url)
     if found is None:
         clean = sanitize_url(url)
-        found = (clean, url_host(clean) if clean else None)
-        if len(_exported) >= _CACHE_LIMIT:
-            _exported.clear()
-        _exported[url] = found
+        found = _exported.put(url, (clean, url_host(clean) if clean else None))
     return found

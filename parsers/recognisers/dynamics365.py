@@ -7,8 +7,8 @@ error code member (`errorCode`, 30001-30016 in the seed document); every failed 
 
 from __future__ import annotations
 
-from vendor_errors.parsers.vendors.base import (
-    Candidate,
+from vendor_errors.parsers.decoding.candidates import Candidate
+from vendor_errors.parsers.recognisers.base import (
     Reading,
     code_of,
     generic_error_hint,
@@ -16,10 +16,6 @@ from vendor_errors.parsers.vendors.base import (
     status_of,
     text,
 )
-
-VENDOR = "dynamics365"
-HOST_SUFFIXES = ("dynamics.com",)
-KEYWORDS = ("dynamics", "d365")
 
 _PROBLEM_MEMBERS = ("type", "title", "status", "detail", "instance")
 

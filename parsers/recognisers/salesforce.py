@@ -10,11 +10,8 @@ from __future__ import annotations
 
 import re
 
-from vendor_errors.parsers.vendors.base import Candidate, Reading, code_of, generic_read, text
-
-VENDOR = "salesforce"
-HOST_SUFFIXES = ("salesforce.com", "salesforce-scrt.com")
-KEYWORDS = ("salesforce", "sfdc")
+from vendor_errors.parsers.decoding.candidates import Candidate
+from vendor_errors.parsers.recognisers.base import Reading, code_of, generic_read, text
 
 _SALESFORCE_CODE = re.compile(r"^(?:[12]\d{4}|[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+)$")
 

@@ -7,18 +7,14 @@ The app's manifest endpoints answer `{"success": false, "data": {"message": ...,
 
 from __future__ import annotations
 
-from vendor_errors.parsers.vendors.base import (
-    Candidate,
+from vendor_errors.parsers.decoding.candidates import Candidate
+from vendor_errors.parsers.recognisers.base import (
     Reading,
     code_of,
     is_false,
     message_of,
     status_of,
 )
-
-VENDOR = "pipedrive"
-HOST_SUFFIXES = ("pipedrive.com",)
-KEYWORDS = ("pipedrive",)
 
 
 def shape(candidate: Candidate) -> bool:

@@ -3,24 +3,20 @@
 Synchronous API answers `{"code": "7001", "description": "Authentication failed"}` (possibly
 under `response`, possibly an array); delivery reports (outbound webhooks) nest
 `deliveryInfo: {"code", "Description", "deliveryChannel", "deliveryStatus", "timeStamp"}` next to
-`transid`. Codes are per channel, so the channel is read from the body or the record.
+`transid`. Codes are per channel, so the channel is read from the body or the record (its
+spellings, and the voice logbook's codes, are catalog data: catalog/data/webex.yaml).
 """
 
 from __future__ import annotations
 
-from vendor_errors.parsers.vendors.base import (
-    Candidate,
+from vendor_errors.parsers.decoding.candidates import Candidate
+from vendor_errors.parsers.recognisers.base import (
     Reading,
-    channel_of,
     code_of,
     generic_error_hint,
     message_of,
     text,
 )
-
-VENDOR = "webex"
-HOST_SUFFIXES = ("webexconnect.io", "imiconnect.io", "imiconnect.eu", "webexconnect.eu")
-KEYWORDS = ("webex", "imiconnect")
 
 _FAILED = frozenset({"failed", "un-delivered", "undelivered", "rejected", "expired", "error"})
 
@@ -39,13 +35,6 @@ def shape(candidate: Candidate) -> bool:
     return code is not None and code.isdigit() and len(code) >= 4
 
 
-def channel_for(channel: str | None, code: str) -> str | None:
-    """Call outcomes (codes 1000-3999) of the voice channel are its logbook table."""
-    if channel == "voice" and code.isdigit() and 1000 <= int(code) <= 3999:
-        return "voice_logbook"
-    return channel
-
-
 def read(candidate: Candidate) -> Reading:
     body = candidate.body
     status = text(body.get("deliverystatus"))
@@ -55,7 +44,7 @@ def read(candidate: Candidate) -> Reading:
     return Reading(
         code=code_of(body),
         message=message_of(body, ("description", "message", "additionalinfo", "detail")),
-        channel=channel_of(candidate),
+        channel=candidate.channel,
         correlation_id=transid,
         error_hint=(status is not None and status.lower() in _FAILED)
         or generic_error_hint(candidate),

@@ -6,18 +6,14 @@ the reference for 8x8 support) and `timestamp`.
 
 from __future__ import annotations
 
-from vendor_errors.parsers.vendors.base import (
-    Candidate,
+from vendor_errors.parsers.decoding.candidates import Candidate
+from vendor_errors.parsers.recognisers.base import (
     Reading,
     code_of,
     generic_error_hint,
     message_of,
     text,
 )
-
-VENDOR = "8x8"
-HOST_SUFFIXES = ("8x8.com",)
-KEYWORDS = ("8x8", "eightbyeight")
 
 
 def shape(candidate: Candidate) -> bool:

@@ -1,0 +1,114 @@
+"""An envelope's vendor errors: recognised, attributed, judged by the catalog, made events.
+
+For each candidate body of the envelope, in order: the vendor is decided by attribution
+(parsers/attribution.py) from the record's fields, else from the shapes the recognisers find
+in the body and what follows; that vendor's recogniser reads the error; the catalog judges it
+(`verdict`, parsers.enrichment.verdict.judge or its memo); the event is built. A failed call
+with no body of its own (a status of 400 or more) gives an `http_<status>` event.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from vendor_errors.parsers.attribution import CodeIndex, attribute_record, by_body, by_fields
+from vendor_errors.parsers.decoding.envelope import Envelope
+from vendor_errors.parsers.decoding.fields import ERROR_LEVELS
+from vendor_errors.parsers.enrichment.events import event_time, finding
+from vendor_errors.parsers.enrichment.verdict import Verdict
+from vendor_errors.parsers.recognisers.base import Reading
+from vendor_errors.parsers.recognisers.registry import Registry
+from vendor_errors.parsers.result import Finding, Origin, Result
+
+# judge(catalog, include_status, ...) without its first two arguments (or its memo).
+VerdictOf = Callable[
+    [str, str | None, int | None, str | None, str | None, bool, bool], Verdict | None
+]
+
+
+class Findings:
+    """The findings of envelopes, for one registry, catalog and verdict function."""
+
+    __slots__ = ("_directory", "_index", "_registry", "_verdict")
+
+    def __init__(self, registry: Registry, index: CodeIndex, verdict: VerdictOf) -> None:
+        self._registry = registry
+        self._directory = registry.directory
+        self._index = index
+        self._verdict = verdict
+
+    def of(self, env: Envelope, source: Origin) -> Result:
+        registry = self._registry
+        findings: list[Finding] = []
+        seen: dict[tuple[Any, ...], int] = {}
+        vendors_seen: set[str] = set()
+        when: tuple[str, int | None] | None = None
+        asked = False
+        decided: str | None = None
+        choice: frozenset[str] | None = None
+        for candidate in env.candidates:
+            if not asked:  # the record's fields: the same answer for every body
+                decided, choice = by_fields(env)
+                asked = True
+            vendor = decided
+            if vendor is None:
+                shapes = registry.shapes(candidate)
+                vendor = by_body(env, choice, shapes, candidate.body, self._index, self._directory)
+                if vendor is None:
+                    continue
+            reading = registry.read(vendor, candidate)
+            vendors_seen.add(vendor)
+            when = when or event_time(env)
+            found = self._finding(env, vendor, reading, source, when)
+            if found is None:
+                continue
+            event = found.event
+            key = (vendor, event["code"], event["channel"], event["message"])
+            group = seen.setdefault(key, candidate.group)
+            if group != candidate.group:
+                continue  # the same body read twice (a field and its copy in the message)
+            findings.append(found)
+        if (
+            env.status is not None
+            and env.status >= 400
+            # A failed call with no body of its own: only for a vendor no body was read for.
+            and not (
+                vendors_seen
+                and vendors_seen.issuperset(env.explicit_vendors)
+                and vendors_seen.issuperset(env.host_vendors)
+                and vendors_seen.issuperset(env.header_vendors)
+            )
+        ):
+            vendor = attribute_record(env, self._directory)
+            if vendor is not None and vendor not in vendors_seen:
+                reading = Reading(code=None, http_status=env.status)
+                when = when or event_time(env)
+                found = self._finding(env, vendor, reading, source, when)
+                if found is not None:
+                    findings.append(found)
+        for found in findings:
+            if found.event["category"] != "status":
+                return Result("error_found", findings)
+        return Result("no_error", findings)
+
+    def _finding(
+        self,
+        env: Envelope,
+        vendor: str,
+        reading: Reading,
+        source: Origin,
+        when: tuple[str, int | None],
+    ) -> Finding | None:
+        verdict = self._verdict(
+            vendor,
+            reading.code,
+            reading.http_status or env.status,
+            self._registry.channel(vendor, reading.channel or env.channel, reading.code),
+            reading.message,
+            reading.error_hint,
+            env.level is not None and env.level in ERROR_LEVELS,
+        )
+        if verdict is None:
+            return None
+        return finding(env, vendor, reading, verdict, source, when)

@@ -1,0 +1,132 @@
+"""One pass over the raw record for anything a vendor error needs; most records stop here.
+
+Every finding needs either a vendor named somewhere (a URL host, a `vendor`/`provider` field, a
+logger name, a vendor header, the vendor's name in the text) or an error code member (`code`,
+`errorCode`, `error_code`, in JSON, escaped JSON, Python reprs or `key=value` pairs). A record
+with none of these spellings cannot hold a vendor error, so it is "no_error" without being
+parsed. The search is a single Aho-Corasick pass (ahocorasick_rs: the Rust aho-corasick crate)
+over the bytes, about the cost of one `bytes.find` whatever the number of needles.
+
+The needles are the vendors' `prefilter` spellings (catalog/data/<vendor>.yaml, `recognition`:
+cut so that one covers several casings, "ynamics" for dynamics and Dynamics), then the code
+member spellings below. Other mixes of case than the ones spelled are not recognised.
+
+`Prefilter.record` is the record stage of the general path (parsers.stages), with the same
+signature: it sends a record to one of two record stages by what the search found in it. The
+one known difference from the general path, kept on purpose: an ASCII record with no needle is
+"no_error" (or "truncated json") without the count of control characters that would call it
+"binary data" (tests/parsers/test_fast_layers.py holds the two paths to that).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from ahocorasick_rs import MATCHKIND_LEFTMOST_FIRST, AhoCorasick, BytesAhoCorasick
+from vendor_errors.catalog.model import VendorInfo
+from vendor_errors.parsers.decoding.raw import truncated_json
+from vendor_errors.parsers.fast.memo import Memo
+from vendor_errors.parsers.result import Origin, Result
+from vendor_errors.parsers.stages import RecordStage
+
+# Code members: JSON keys, escaped JSON, Python reprs, key=value; errorCode, error_code, ...
+# Generic, not any vendor's: they go with the role table of parsers/decoding/fields.py.
+CODE_KEYS = (
+    *('"code"', '"Code"', '"CODE"', "'code'", "'Code'", 'code\\"', 'Code\\"'),
+    *("code=", "Code=", "CODE="),
+    *("rorcode", "rorCode", "RORCODE", "ror_code", "ROR_CODE", "ror.code", "ror-code"),
+    *("rrcode", "rrCode", "rr_code"),
+)
+
+NOTHING, VENDOR_ONLY, CODE_MEMBER = 0, 1, 2
+
+
+class Needles:
+    """The prefilter's search over the needles of some vendors' blocks."""
+
+    __slots__ = ("_find_bytes", "_find_text", "first_code", "needles")
+
+    def __init__(self, vendors: Sequence[VendorInfo]) -> None:
+        names = [needle for info in vendors for needle in info.prefilter_names]
+        headers = [needle for info in vendors for needle in info.prefilter_headers]
+        # Vendor spellings first: a needle's index says what it is.
+        self.needles = (*names, *headers, *CODE_KEYS)
+        self.first_code = len(names) + len(headers)
+        self._find_bytes = BytesAhoCorasick(
+            [n.encode() for n in self.needles], matchkind=MATCHKIND_LEFTMOST_FIRST
+        ).find_matches_as_indexes
+        self._find_text = AhoCorasick(
+            list(self.needles), matchkind=MATCHKIND_LEFTMOST_FIRST
+        ).find_matches_as_indexes
+
+    @classmethod
+    def build(cls, vendors: Sequence[VendorInfo]) -> Needles:
+        key = tuple(vendors)
+        built = _BUILT.data.get(key)
+        if built is None:
+            built = _BUILT.put(key, cls(key))
+        return built
+
+    def kind(self, raw: bytes | str) -> int:
+        """NOTHING when the record cannot hold a vendor error; CODE_MEMBER when a code member
+        is spelled in it; VENDOR_ONLY when only a vendor is named (then only a failed call
+        can be)."""
+        matches = self._find_text(raw) if isinstance(raw, str) else self._find_bytes(raw)
+        if not matches:
+            return NOTHING
+        first_code = self.first_code
+        for pattern, _start, _end in matches:
+            if pattern >= first_code:
+                return CODE_MEMBER
+        return VENDOR_ONLY
+
+    def kinds(self, block: bytes) -> tuple[list[int], list[int]]:
+        """The lines of `block` that may hold a vendor error (the others cannot) and what
+        `kind` says of each alone.
+
+        Needles hold no newline, so the matches inside a line of the block are those of the
+        line searched alone: the line need not be searched again."""
+        found: list[int] = []
+        kinds: list[int] = []
+        line = position = 0
+        line_end = -1  # where the line last found ends: later matches before it are its own
+        first_code = self.first_code
+        for pattern, start, _end in self._find_bytes(block):
+            if start < line_end:
+                if pattern >= first_code:
+                    kinds[-1] = CODE_MEMBER
+                continue
+            line += block.count(b"\n", position, start)  # each byte is counted once in all
+            position = start
+            found.append(line)
+            kinds.append(CODE_MEMBER if pattern >= first_code else VENDOR_ONLY)
+            line_end = block.find(b"\n", start)
+            if line_end < 0:
+                line_end = len(block)
+        return found, kinds
+
+
+_BUILT: Memo[tuple[VendorInfo, ...], Needles] = Memo(8)
+
+
+class Prefilter:
+    """The record stage, sending each record to the stage for what the search found in it."""
+
+    __slots__ = ("_code_member", "_kind", "_vendor_only")
+
+    def __init__(
+        self, needles: Needles, vendor_only: RecordStage, code_member: RecordStage
+    ) -> None:
+        self._kind = needles.kind
+        self._vendor_only = vendor_only  # a vendor named, no code member spelled
+        self._code_member = code_member
+
+    def record(self, raw: bytes | str, text: str | None, source: Origin) -> Result:
+        seen = self._kind(raw)
+        if seen == CODE_MEMBER:
+            return self._code_member(raw, text, source)
+        if seen == VENDOR_ONLY:
+            return self._vendor_only(raw, text, source)
+        if truncated_json(raw):
+            return Result("undecodable", reason="truncated json")
+        return Result("no_error")

@@ -1,0 +1,141 @@
+"""A second cheap look, at a decoded JSON record, before the full analysis.
+
+`Triage.json` is the JSON stage of the general path (parsers.stages), with the same signature,
+for the records the prefilter let through because a vendor is named somewhere, no code member
+being spelled. Without an error body (a code member, a body embedded in a message or a field),
+the only vendor error a record can show is a failed call (`http_<status>`): then it needs a
+status of 400 or more, or a warning/error level. A record of a successful vendor call
+(`"url": "https://sms.8x8.com/...", "status": 200, "level": "info"`) stops here, for about the
+cost of reading its keys. Triage may say yes wrongly (the full analysis then finds nothing),
+never no wrongly but for one blind spot, kept on purpose: an info-level record with no status
+field, whose only evidence of failure is a status written in its prose ("... returned 503"),
+is not analysed (tests/parsers/test_fast_layers.py runs records through both and pins it).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from vendor_errors.parsers.decoding.fields import (
+    ERROR_LEVELS,
+    R_CODE,
+    R_ERROR_ID,
+    R_LEVEL,
+    R_MESSAGE,
+    R_STATUS,
+    R_VENDOR_HEADER,
+    Roles,
+    as_status,
+)
+from vendor_errors.parsers.fast.memo import Memo
+from vendor_errors.parsers.result import Origin, Result
+from vendor_errors.parsers.stages import JsonStage
+
+MEMO_LIMIT = 20_000
+_FAILED_LEVELS = ERROR_LEVELS | {"warn", "warning"}
+
+# What a key tells triage (plain ints for speed, like the roles).
+K_OTHER = 0
+K_SIGNAL = 1  # the key alone is enough: code members, errorId, vendor-only headers
+K_MESSAGE = 2
+K_STATUS = 3
+K_LEVEL = 4
+
+_BY_ROLE = {
+    R_CODE: K_SIGNAL,
+    R_ERROR_ID: K_SIGNAL,
+    R_VENDOR_HEADER: K_SIGNAL,
+    R_MESSAGE: K_MESSAGE,
+    R_STATUS: K_STATUS,
+    R_LEVEL: K_LEVEL,
+}
+
+
+class _Look:
+    __slots__ = ("calm", "failed")
+
+    def __init__(self) -> None:
+        self.failed = False  # a status >= 400 or a warning/error level
+        self.calm = False  # a status < 400 or an info/debug level: the record says "fine"
+
+
+def _has_body(value: str) -> bool:
+    # An embedded body or key=value code needs a code member.
+    return ("{" in value or "=" in value) and ("ode" in value or "ODE" in value)
+
+
+class Triage:
+    """The JSON stage of records that name a vendor and spell no code member."""
+
+    __slots__ = ("_inner", "_kinds", "_memo", "_role_of")
+
+    def __init__(self, inner: JsonStage, roles: Roles) -> None:
+        self._inner = inner
+        self._role_of = roles.role_of
+        self._memo: Memo[str, int] = Memo(MEMO_LIMIT)
+        self._kinds = self._memo.data  # key as written -> K_*
+
+    def json(self, obj: Any, source: Origin) -> Result:
+        if self.needs_look(obj):
+            return self._inner(obj, source)
+        return Result("no_error")
+
+    def needs_look(self, obj: Any) -> bool:
+        """Could this decoded JSON record hold a vendor error?"""
+        if obj.__class__ is not dict:
+            return obj.__class__ is list and bool(obj)
+        look = _Look()
+        return self._object(obj, look, 0) or look.failed or not look.calm
+
+    def _kind(self, key: str) -> int:
+        return self._memo.put(key, _BY_ROLE.get(self._role_of(key), K_OTHER))
+
+    def _object(self, obj: dict[str, Any], look: _Look, depth: int) -> bool:
+        kinds = self._kinds
+        for key, value in obj.items():
+            kind = kinds.get(key)
+            if kind is None:
+                if key.__class__ is not str:
+                    continue
+                kind = self._kind(key)
+            if kind == K_SIGNAL:
+                return True
+            cls = value.__class__
+            if cls is str:
+                if kind == K_OTHER:  # most fields; `_has_body`, inlined (the hot path)
+                    if (
+                        len(value) > 8
+                        and ("{" in value or "=" in value)
+                        and ("ode" in value or "ODE" in value)
+                    ):
+                        return True
+                elif kind == K_MESSAGE:
+                    # A body or key=value code in it needs a code member; so does "error code
+                    # 1300".
+                    if "ode" in value or "ODE" in value:
+                        return True
+                elif kind == K_LEVEL:
+                    if value.lower() in _FAILED_LEVELS:
+                        look.failed = True
+                    else:
+                        look.calm = True
+                elif kind == K_STATUS:
+                    status = as_status(value)
+                    if status is not None:
+                        look.failed = look.failed or status >= 400
+                        look.calm = True
+            elif cls is int:
+                if kind == K_STATUS and 100 <= value <= 599:
+                    look.failed = look.failed or value >= 400
+                    look.calm = True
+            elif cls is dict:
+                if depth < 12 and self._object(value, look, depth + 1):
+                    return True
+            elif cls is list and depth < 12:
+                for item in value[:100]:
+                    if item.__class__ is dict:
+                        if self._object(item, look, depth + 1):
+                            return True
+                    elif item.__class__ is str and len(item) > 8 and _has_body(item):
+                        return True
+        return False

@@ -1,0 +1,112 @@
+"""What every vendor recogniser reads from a candidate error body, and the readers they share.
+
+A recogniser module (one per vendor, named by its catalog data's `recognition.recogniser`) has
+two functions of a `Candidate` (parsers.decoding.candidates, keys folded):
+
+- `shape(candidate) -> bool`: the body has this vendor's distinctive error shape (one level of
+  attribution, parsers/attribution.py);
+- `read(candidate) -> Reading`: the error, once attribution says the body is this vendor's.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from vendor_errors.parsers.decoding.candidates import Candidate
+from vendor_errors.parsers.decoding.fields import as_code, as_status
+
+
+@dataclass(slots=True)
+class Reading:
+    """An error as a recogniser reads it from a body, before the catalog is consulted."""
+
+    code: str | None
+    message: str | None = None
+    http_status: int | None = None
+    channel: str | None = None
+    correlation_id: str | None = None
+    # The body itself says this is a failure (errorId, success:false, a "Failed" delivery
+    # status, an errorCode member): enough to report a code the catalog does not know.
+    error_hint: bool = False
+
+
+CODE_KEYS = ("errorcode", "code", "errcode")
+MESSAGE_KEYS = (
+    "message",
+    "description",
+    "detail",
+    "errormessage",
+    "errordescription",
+    "title",
+    "msg",
+    "reason",
+    "error",
+)
+_ERROR_PARENTS = frozenset({"error", "errors", "fault", "failure", "failures", "exception"})
+
+
+def text(value: Any, limit: int = 1000) -> str | None:
+    if type(value) is str:
+        value = value.strip()
+        return value[:limit] if value else None
+    return None
+
+
+def code_of(body: dict[str, Any]) -> str | None:
+    for key in CODE_KEYS:
+        if key in body:
+            return as_code(body[key])
+    return None
+
+
+def message_of(body: dict[str, Any], keys: tuple[str, ...] = MESSAGE_KEYS) -> str | None:
+    for key in keys:
+        value = body.get(key)
+        if value.__class__ is str:  # text(), inlined: bodies are read on the hot path
+            value = value.strip()
+            if value:
+                return value[:1000]
+    return None
+
+
+_STATUS_KEYS = ("status", "statuscode", "httpstatus", "httpstatuscode")
+
+
+def status_of(body: dict[str, Any]) -> int | None:
+    for key in _STATUS_KEYS:
+        value = body.get(key)
+        if value is not None:
+            status = as_status(value)
+            if status is not None:
+                return status
+    return None
+
+
+def is_false(value: Any) -> bool:
+    return value is False or (value.__class__ is str and value.strip().lower() == "false")
+
+
+def generic_error_hint(candidate: Candidate) -> bool:
+    """Signs, common to all vendors, that a body reports a failure."""
+    body = candidate.body
+    if "errorcode" in body or candidate.parent_key in _ERROR_PARENTS:
+        return True
+    status = status_of(body)
+    if status is not None and status >= 400:
+        return True
+    if is_false(body.get("success")):
+        return True
+    parent = candidate.parent
+    return parent is not None and is_false(parent.get("success"))
+
+
+def generic_read(candidate: Candidate) -> Reading:
+    body = candidate.body
+    return Reading(
+        code=code_of(body),
+        message=message_of(body),
+        http_status=status_of(body),
+        channel=None,
+        error_hint=generic_error_hint(candidate),
+    )
