@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Protocol
 
 from vendor_errors.catalog.loader import Catalog
 from vendor_errors.parsers import Extractor as ParsersExtractor
-from vendor_errors.parsers import KafkaOrigin, Noted, Result
+from vendor_errors.parsers import KafkaOrigin, Noted, Origin, Result
 from vendor_errors.processor.config import Settings
 from vendor_errors.processor.protocols import PartitionRecords
 
@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 class Extractor(Protocol):
     catalog: Catalog
 
-    def extract(self, raw: bytes | str, source: dict[str, Any]) -> Result: ...
+    def extract(self, raw: bytes | str, source: Origin) -> Result: ...
 
 
 ExtractorFactory = Callable[[Catalog, Settings], Extractor]
@@ -68,10 +68,10 @@ class Transform:
         return len(values) - len(noted), noted
 
     def parse(self, value: bytes, topic: str, partition: int, offset: int) -> Result:
-        source = {"topic": topic, "partition": partition, "offset": offset}
+        source: KafkaOrigin = {"topic": topic, "partition": partition, "offset": offset}
         try:
             result = self.extractor.extract(value, source)
         except Exception as exc:  # a parser bug must not crash the loop or stall the partition
-            log.exception("parser failed on a record", extra=source)
+            log.exception("parser failed on a record", extra=dict(source))
             return Result("undecodable", reason=f"parser error: {type(exc).__name__}")
         return result
