@@ -1,0 +1,283 @@
+"""The privacy policy: one object that every string leaving the process goes through.
+
+`Redactor` is built once from `privacy` settings (`Redactor.from_settings`) and shared; it is
+picklable, so the span exporter's child process gets the same policy (and the same key salt).
+Redaction always happens before a value is cut to length: a phone number or an address split
+by the cut would otherwise survive in part (`+177755`, `jane.doe.sixteen@example`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
+
+from vendor_errors.processor.privacy.rules import DEFAULT_SECRET_PARAMS, SECRET, Rules
+
+if TYPE_CHECKING:
+    from vendor_errors.processor.config import PrivacySettings
+
+# Free text (vendor messages, span status) is cut here, after redaction.
+MAX_TEXT_CHARS = 2048
+MAX_URL_CHARS = 2048
+MAX_LABEL_CHARS = 256
+ELLIPSIS = "…"
+# Beyond this a value is cut before it is redacted too (bounded work per record); the kept part
+# then extends far enough past the limit that a cut item lands outside what is published.
+_PRECUT_FACTOR = 4
+_PRECUT_MARGIN = 1024
+# Redacted short strings are remembered: vendor messages and codes repeat.
+_CACHE_LIMIT = 4096
+_CACHED_CHARS = 512
+
+KAFKA_KEY_ATTRIBUTE = "messaging.kafka.message.key"
+# W3C trace and span ids, UUIDs: ids, nothing personal (and the commonest correlation ids).
+_ID = re.compile(
+    r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+    r"|[0-9a-fA-F]{16}|[0-9a-fA-F]{32}"
+)
+# Event fields made by the processor from closed sets, or numbers: nothing personal in them.
+_SAFE_FIELDS = frozenset(
+    {
+        "vendor",
+        "category",
+        "severity",
+        "transient",
+        "known",
+        "timestamp",
+        "http_status",
+    }
+)
+
+_ID_FIELDS = frozenset({"correlation_id", "trace_id", "span_id"})
+
+KeyMode = Literal["hash", "redact"]
+E = TypeVar("E", bound=Mapping[str, Any])
+
+
+def cut(text: str, limit: int) -> str:
+    """`text` cut to `limit` characters, with an ellipsis when something was cut."""
+    return text if len(text) <= limit else text[:limit] + ELLIPSIS
+
+
+class Redactor:
+    """Applies the privacy policy to event fields, span attributes, labels, logs and headers.
+
+    `enabled=False` (`privacy.redact: false`) publishes text as found, still cut to length;
+    Kafka record keys are hashed or hidden either way, never copied.
+    """
+
+    def __init__(
+        self,
+        enabled: bool = True,
+        *,
+        patterns: Iterable[str] = (),
+        secret_params: Iterable[str] = DEFAULT_SECRET_PARAMS,
+        kafka_key: KeyMode = "hash",
+        key_salt: str | bytes | None = None,
+        max_text_chars: int = MAX_TEXT_CHARS,
+    ) -> None:
+        self.enabled = enabled
+        self.rules = Rules(secret_params, tuple(patterns))
+        self.kafka_key = kafka_key
+        if key_salt is None:
+            salt = os.urandom(32)  # stable within this run (and its child processes)
+        else:
+            salt = key_salt.encode() if isinstance(key_salt, str) else key_salt
+        # BLAKE2b takes a key of at most 64 bytes; a longer salt is condensed first.
+        self._salt = salt if len(salt) <= 64 else hashlib.sha256(salt).digest()
+        self.max_text_chars = max_text_chars
+        self._cache: dict[str, str] = {}
+
+    @classmethod
+    def from_settings(cls, settings: PrivacySettings) -> Redactor:
+        return cls(
+            settings.redact,
+            patterns=settings.patterns,
+            secret_params=(
+                *(
+                    DEFAULT_SECRET_PARAMS
+                    if settings.secret_params is None
+                    else settings.secret_params
+                ),
+                *settings.extra_secret_params,
+            ),
+            kafka_key=settings.kafka_key,
+            key_salt=settings.key_salt or None,
+        )
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {**self.__dict__, "_cache": {}}
+
+    # -- strings ------------------------------------------------------------------------------
+
+    def redact(self, value: str) -> str:
+        """`value` with personal data and secrets replaced, whole (no length limit)."""
+        if not self.enabled or not value:
+            return value
+        if len(value) > _CACHED_CHARS:
+            return self.rules.redact(value)
+        cache = self._cache
+        clean = cache.get(value)
+        if clean is None:
+            clean = self.rules.redact(value)
+            if len(cache) >= _CACHE_LIMIT:
+                cache.clear()  # a burst of distinct values costs a refill, never unbounded memory
+            cache[value] = clean
+        return clean
+
+    def _uncached(self, value: str) -> str:
+        # For values that are unique (ids, URLs with ids in them): they would only push
+        # repeating messages out of the cache.
+        return self.rules.redact(value) if self.enabled and value else value
+
+    def _id(self, value: str) -> str:
+        """An id (correlation, trace, span): UUIDs and hex ids as they are, else redacted."""
+        if _ID.fullmatch(value):
+            return value
+        return self.redact_and_cut(value, MAX_LABEL_CHARS, cached=False)
+
+    def redact_and_cut(self, value: str, limit: int, *, cached: bool = True) -> str:
+        """Redacted first, then cut to `limit` characters (plus an ellipsis)."""
+        redact = self.redact if cached else self._uncached
+        if len(value) <= limit:
+            clean = redact(value)
+            return value if clean == value else clean
+        precut = max(limit * _PRECUT_FACTOR, limit + _PRECUT_MARGIN)
+        if len(value) > precut:
+            clean = redact(value[:precut])
+            # An item split by the pre-cut sits at the end; it must stay outside the window.
+            if len(clean) < limit + _PRECUT_MARGIN:
+                clean = redact(value)
+        else:
+            clean = redact(value)
+        return cut(clean, limit)
+
+    def text(self, value: str | None, limit: int | None = None) -> str | None:
+        """Free text (a vendor message, a span status): redacted, then cut to length."""
+        if value is None:
+            return None
+        return self.redact_and_cut(value, self.max_text_chars if limit is None else limit)
+
+    def url(self, value: str | None) -> str | None:
+        """`url.full` and other URLs: no credentials, no secret parameters, no personal data."""
+        if value is None:
+            return None
+        return self.redact_and_cut(value, MAX_URL_CHARS, cached=False)
+
+    def label(self, value: str) -> str:
+        """A metric label value (`service`, `topic`, `channel`, ...)."""
+        return self.redact_and_cut(value, MAX_LABEL_CHARS)
+
+    def code(self, code: str, known: bool) -> str:
+        """An event code or `code` label: a catalog code as is, an unknown one redacted.
+
+        An "unknown code" that is really a phone number or an address (a parser took the
+        recipient for the code) becomes `[phone]` / `[email]`: one label value, not one each.
+        """
+        if known:
+            return code
+        return self.redact_and_cut(code, MAX_LABEL_CHARS)
+
+    def key(self, key: bytes | str | None) -> str | None:
+        """A Kafka record key as a span may show it: a keyed hash, or hidden; never the key.
+
+        The hash is BLAKE2b keyed with `privacy.key_salt` (or a random salt per process run):
+        equal keys give equal values, so records of one key can still be grouped.
+        """
+        if key is None:
+            return None
+        if self.kafka_key == "redact":
+            return SECRET
+        raw = key.encode("utf-8", "surrogatepass") if isinstance(key, str) else key
+        return "blake2b:" + hashlib.blake2b(raw, key=self._salt, digest_size=8).hexdigest()
+
+    # -- structures ---------------------------------------------------------------------------
+
+    def value(self, value: Any) -> Any:
+        """Any log or attribute value: strings redacted, containers walked, the rest as is."""
+        if isinstance(value, str):
+            return self.redact(value)
+        if isinstance(value, Mapping):
+            return {k: self.value(v) for k, v in value.items()}
+        if isinstance(value, list | tuple):
+            return type(value)(self.value(item) for item in value)
+        return value
+
+    def event(self, event: E) -> E:
+        """A copy of a contract event that is safe to publish (the same object if it was).
+
+        Every string field is redacted but those the processor fills from closed sets; a field
+        the contract gains later is redacted as a label until it is named here.
+        """
+        if not self.enabled:
+            return event
+        changed: dict[str, Any] | None = None
+        seen = self._cache.get
+        for name, value in event.items():
+            kind = type(value)
+            if kind is str:
+                if name in _SAFE_FIELDS or seen(value) == value:
+                    continue  # a repeating value known to be clean: the common case
+                if name == "message":
+                    clean: Any = self.text(value)
+                elif name == "code":
+                    clean = self.code(value, event.get("known") is True)
+                elif name in _ID_FIELDS:
+                    clean = self._id(value)
+                else:
+                    clean = self.label(value)
+            elif kind is dict:  # `source`: a topic or file name, and numbers
+                clean = self._source(value)
+            else:
+                continue
+            if clean != value:
+                if changed is None:
+                    changed = dict(event)
+                changed[name] = clean
+        return event if changed is None else cast(E, changed)
+
+    def _source(self, source: dict[str, Any]) -> dict[str, Any]:
+        changed: dict[str, Any] | None = None
+        for name, value in source.items():
+            if type(value) is str:
+                clean = self.label(value)
+                if clean != value:
+                    if changed is None:
+                        changed = dict(source)
+                    changed[name] = clean
+        return source if changed is None else changed
+
+    def attributes(self, attributes: Mapping[str, Any]) -> dict[str, Any]:
+        """Span (or log) attributes: every string redacted, the Kafka key hashed.
+
+        `vendor_error.code` and `error.type` are left to `code()` by the caller, which knows
+        whether the code is in the catalog; here they are redacted like any other string.
+        """
+        clean: dict[str, Any] = {}
+        for name, value in attributes.items():
+            if name == KAFKA_KEY_ATTRIBUTE and isinstance(value, str | bytes):
+                clean[name] = self.key(value)
+            elif name == "url.full" and isinstance(value, str):
+                clean[name] = self.url(value)
+            elif isinstance(value, str):
+                clean[name] = self.label(value)
+            else:
+                clean[name] = self.value(value)
+        return clean
+
+    def headers(
+        self, headers: Iterable[tuple[str, bytes | None]] | None
+    ) -> list[tuple[str, bytes | None]]:
+        """Kafka headers (dead letters): names and values redacted, binary bytes kept exactly."""
+        clean: list[tuple[str, bytes | None]] = []
+        for name, value in headers or ():
+            if value is not None:
+                text = value.decode("utf-8", "surrogateescape")
+                redacted = self.redact(text)
+                if redacted != text:
+                    value = redacted.encode("utf-8", "surrogateescape")
+            clean.append((self.redact(name), value))
+        return clean
