@@ -96,14 +96,7 @@ class Redactor:
         return cls(
             settings.redact,
             patterns=settings.patterns,
-            secret_params=(
-                *(
-                    DEFAULT_SECRET_PARAMS
-                    if settings.secret_params is None
-                    else settings.secret_params
-                ),
-                *settings.extra_secret_params,
-            ),
+            secret_params=(*settings.secret_params, *settings.extra_secret_params),
             kafka_key=settings.kafka_key,
             key_salt=settings.key_salt or None,
         )
@@ -197,9 +190,11 @@ class Redactor:
     # -- structures ---------------------------------------------------------------------------
 
     def value(self, value: Any) -> Any:
-        """Any log or attribute value: strings redacted, containers walked, the rest as is."""
+        """Any log or attribute value: strings (and bytes, as text) redacted, containers walked."""
         if isinstance(value, str):
             return self.redact(value)
+        if isinstance(value, bytes | bytearray):  # logged as text anyway; made safe first
+            return self.redact(bytes(value).decode("utf-8", "backslashreplace"))
         if isinstance(value, Mapping):
             return {k: self.value(v) for k, v in value.items()}
         if isinstance(value, list | tuple):
@@ -212,8 +207,11 @@ class Redactor:
         Every string field is redacted but those the processor fills from closed sets; a field
         the contract gains later is redacted as a label until it is named here.
         """
-        if not self.enabled:
-            return event
+        if not self.enabled:  # only the length limit
+            message = event.get("message")
+            if type(message) is not str or len(message) <= self.max_text_chars:
+                return event
+            return cast(E, {**event, "message": cut(message, self.max_text_chars)})
         changed: dict[str, Any] | None = None
         seen = self._cache.get
         for name, value in event.items():

@@ -1,13 +1,10 @@
-"""The detectors of personal data and secrets in free text, compiled once per policy.
+"""Secrets (URL credentials, secret query parameters, bearer tokens, JWTs) and the whole rule
+set of a policy: `Rules.redact` runs every detector over a string, each behind a cheap test.
 
-Each detector is a regular expression guarded by a cheap test (`in`, or one short regex), so a
-vendor message without digits, `@`, `=` or `:` costs a handful of substring checks. The ones
-that need judgement (is this digit run a phone number or a date?) decide in a callback that only
-runs on candidates, which are rare.
-
-They lean towards hiding too much: a hidden order number costs less than a leaked phone number.
-A phone-number library (libphonenumber) would keep unassigned or foreign-looking numbers that
-are still personal data, and costs far more.
+Secret parameter names are found by one Aho-Corasick pass over the lower-cased text (the last
+word of every configured name), then judged where they stand: `?name=`, `&name=` in a query,
+`name=`, `name: `, `"name": "` in prose. In prose, words that are everyday there ("error
+code=1002", "duplicate key: 30005") are not taken for secrets.
 """
 
 from __future__ import annotations
@@ -17,9 +14,11 @@ from collections.abc import Iterable, Sequence
 from urllib.parse import unquote
 
 from ahocorasick_rs import MATCHKIND_LEFTMOST_LONGEST, AhoCorasick
+from vendor_errors.processor.privacy.emails import EMAIL, emails
+from vendor_errors.processor.privacy.phones import PHONE, phones
 
-PHONE = "[phone]"
-EMAIL = "[email]"
+__all__ = ["EMAIL", "PHONE", "SECRET", "PatternError", "Rules", "compile_pattern", "fold"]
+
 SECRET = "[redacted]"
 
 # Query parameter names that mark secrets, compared folded (lower case, without `-`, `_`, `.`).
@@ -77,159 +76,6 @@ def fold(name: str) -> str:
     return name.lower().replace("-", "").replace("_", "").replace(".", "")
 
 
-# -- phone numbers ----------------------------------------------------------------------------
-
-_SP = "[ \u00a0]"
-# Between digit groups: a dash, dot, slash or space, or a bracket. " / " and " - " separate
-# items of a list more often than groups of a number.
-_SEP = rf"(?:[-./]|{_SP})"
-_JOIN = rf"(?:[-./]|{_SP}?\({_SP}?|{_SP}?\){_SP}?|{_SP})"
-_PHONE = re.compile(
-    # International: +, %2B (URL-encoded) or a full-width plus, compact or in groups.
-    rf"(?P<i>(?:\+|%2[bB]|＋)(?:\d{{7,15}}|{_SP}?\(?\d{{1,4}}\)?(?:{_JOIN}\d{{1,12}}){{1,9}}))"
-    rf"(?![^\W_])"
-    # Everything else starts where no letter or digit precedes (`_`, `:`, `/`, `=` do).
-    rf"|(?:(?<![^\W_])|(?<=\\[nrt]))(?:"
-    # North American national: (415) 555-0123, 415.555.0123, 1-415-555-0123.
-    rf"(?P<n>(?:1{_SEP})?(?:\({_SP}?[2-9]\d\d{_SP}?\){_SP}?|[2-9]\d\d{_SEP})[2-9]\d\d{_SEP}\d{{4}})"
-    # With a trunk or international prefix: 020 7946 0958, 06 12 34 56 78, 0044 20 7946 0958.
-    rf"|(?P<t>\(?0\d{{1,4}}(?:\){_SP}?|{_JOIN})\d{{1,10}}(?:{_JOIN}\d{{1,10}}){{0,9}})"
-    # A run of 8 to 15 digits (E.164 without its plus, national numbers), not a decimal fraction.
-    rf"|(?<!\d\.)(?P<r>\d{{8,15}})"
-    rf")(?![^\W_])"
-)
-_DIGIT = re.compile(r"\d+")
-_DATE8 = re.compile(r"(?:19|20)\d\d(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])")
-_TIME = re.compile(r"(?:[01]\d|2[0-3])[0-5]\d(?:[0-5]\d)?")
-_DATE_PREFIX = re.compile(r"\d{1,4}[./-]\d{1,2}[./-]\d{2,4}")
-# UUIDs and UUID-like ids whose groups happen to be all digits.
-_HEX_ID = re.compile(r"[0-9a-fA-F]{8}(?:-[0-9a-fA-F]{4}){2,3}(?:-[0-9a-fA-F]{1,12})?")
-
-
-def _count_digits(text: str) -> int:
-    return sum(len(group) for group in _DIGIT.findall(text))
-
-
-def _in_hex_id(text: str, start: int, end: int) -> bool:
-    """Whether text[start:end] is a group of a UUID-like id (`00000000-1111-...-444455556666`)."""
-    low, high = start, end
-    while low > 0 and start - low < 40 and text[low - 1] in _HEX_CHARS:
-        low -= 1
-    while high < len(text) and high - end < 40 and text[high] in _HEX_CHARS:
-        high += 1
-    return _HEX_ID.search(text, low, high) is not None
-
-
-_HEX_CHARS = frozenset("0123456789abcdefABCDEF-")
-
-
-def _kept_run(text: str, start: int, end: int) -> bool:
-    """Whether a plain run of 8-15 digits is a date, an epoch time, a negative number or an id."""
-    run = text[start:end]
-    size = len(run)
-    if size == 8 and _DATE8.fullmatch(run):
-        return True
-    if size in (12, 14) and _DATE8.fullmatch(run, 0, 8) and _TIME.fullmatch(run, 8):
-        return True
-    # Epoch seconds / milliseconds 2017-2033: no NANP number starts with 1 at 10 digits, and no
-    # E.164 number starting with 1 has 13.
-    if size in (10, 13) and run[0] == "1" and run[1] in "56789":
-        return True
-    before = text[start - 1] if start else ""
-    if before == "-" and (start < 2 or not text[start - 2].isalnum()):
-        return True  # "(-2147220891)": a negative number (an HRESULT), not a phone
-    return (before == "-" or text[end : end + 1] == "-") and _in_hex_id(text, start, end)
-
-
-def _phone(found: re.Match[str]) -> str:
-    kind = found.lastgroup
-    text = found.group()
-    if kind == "r":
-        return text if _kept_run(found.string, found.start(), found.end()) else PHONE
-    if kind == "n":
-        return PHONE
-    if kind == "t":
-        if (date := _DATE_PREFIX.match(text)) is not None:
-            return text[: date.end()] + _PHONE.sub(_phone, text[date.end() :])
-        start = found.start()
-        if start >= 2 and found.string[start - 1] == ":" and found.string[start - 2].isdigit():
-            return text  # the seconds of a time, "08:30:00.123456789"
-    # Fewer digits than any number; more than E.164 allows is several numbers: hidden whole.
-    return text if _count_digits(text) < (7 if kind == "i" else 9) else PHONE
-
-
-# Seven digits with nothing but separators between them: every phone number has such a stretch,
-# and this regex (a plain character class first) scans fast; the full one runs only around it.
-_CANDIDATE = re.compile(r"\d[\d \u00a0()./-]{6,}")
-
-
-def phones(text: str) -> str:
-    """`text` with phone numbers replaced."""
-    candidate = _CANDIDATE.search(text)
-    if candidate is None:
-        return text
-    parts: list[str] = []
-    done = 0
-    size = len(text)
-    while candidate is not None:
-        # A number around these digits starts at most 3 characters earlier ("%2B", "+", "(").
-        position, stretch_end = max(done, candidate.start() - 3), candidate.end()
-        while position < stretch_end:
-            found = _PHONE.search(text, position, min(size, stretch_end + 1))
-            if found is None:
-                break
-            parts.append(text[done : found.start()])
-            parts.append(_phone(found))
-            done = position = found.end()
-        candidate = _CANDIDATE.search(text, max(stretch_end, done))
-    if not parts:
-        return text
-    parts.append(text[done:])
-    return "".join(parts)
-
-
-# -- e-mail addresses -------------------------------------------------------------------------
-
-# Characters that end an address: blanks, ASCII and Unicode punctuation (general punctuation,
-# CJK punctuation, full-width forms). Everything else (any script, combining marks) may be in one.
-_BREAK = (
-    r"\s\u00a0-\u00bf\u2000-\u206f\u3000-\u303f\ufe30-\ufe4f"
-    r"\uff01-\uff0f\uff1a-\uff20\uff3b-\uff40\uff5b-\uff65"
-)
-_LOCAL = re.compile(rf"[^{_BREAK}\"'(),/:;<=>?@\[\\\]`{{|}}&]{{1,64}}")
-_LABEL = rf"[^{_BREAK}!-,./:-@\[-`{{-~]{{1,63}}"
-_DOT = r"[.\u3002\uff0e\uff61]"
-# After the at-sign: a domain whose first label starts with a letter (not `Object@1b6d3586`), or
-# the end of the text (an address cut short upstream: its local part is still personal).
-_DOMAIN = re.compile(rf"(?=[^\W\d_]){_LABEL}(?:{_DOT}{_LABEL}){{0,10}}|\Z")
-_AT = re.compile(r"@|＠|%40")
-
-
-def emails(text: str) -> str:
-    """`text` with e-mail addresses replaced (any script; punycode; `%40` for the at-sign)."""
-    parts: list[str] = []
-    done = 0
-    for at in _AT.finditer(text):
-        at_start, at_end = at.span()
-        if at_start < done:
-            continue
-        # The local part, read backwards from the at-sign (the character class is symmetric).
-        low = max(done, at_start - 64)
-        local = _LOCAL.match(text[low:at_start][::-1])
-        if local is None:
-            continue
-        domain = _DOMAIN.match(text, at_end)
-        if domain is None:
-            continue
-        parts.append(text[done : at_start - local.end()])
-        parts.append(EMAIL)
-        done = domain.end()
-    if not parts:
-        return text
-    parts.append(text[done:])
-    return "".join(parts)
-
-
 # -- URL credentials, secret parameters, bearer tokens ----------------------------------------
 
 _USERINFO = re.compile(r"[^/?#@\s\"'<>]{1,256}@")
@@ -281,7 +127,10 @@ class Rules:
         lowered = text.lower()
         if len(lowered) != len(text):  # a few characters lower to two ("İ"); keep indexes
             lowered = "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
-        hits = self._stems.find_matches_as_indexes(lowered)
+        try:
+            hits = self._stems.find_matches_as_indexes(lowered)
+        except UnicodeEncodeError:  # lone surrogates (bytes decoded with surrogateescape)
+            hits = self._stems.find_matches_as_indexes(lowered.encode("utf-8", "replace").decode())
         if not hits:
             return text
         spans: list[tuple[int, int]] = []
