@@ -34,21 +34,22 @@ class RedactingFilter(logging.Filter):
         if not redactor.enabled or getattr(record, "_redacted", False):
             return True
         message = record.getMessage()
-        record.msg, record.args = redactor.redact(message), None
+        # Uncached: log lines hardly repeat, and would push messages out of the policy's cache.
+        record.msg, record.args = redactor.redact_unique(message), None
         for name, value in list(vars(record).items()):
             if name not in _STANDARD and not name.startswith("_"):
-                setattr(record, name, redactor.value(value))
+                setattr(record, name, redactor.value(value, cached=False))
         if record.exc_info and record.exc_info[0] is not None:
             rendered = "".join(traceback.format_exception(*record.exc_info)).rstrip("\n")
-            record.exc_text = redactor.redact(rendered)
+            record.exc_text = redactor.redact_unique(rendered)
             record.exc_info = None
             # The JSON formatter (processor/logs.py) prints `extra=` fields: this one is the
             # field it would have printed the exception under.
             record.exception = record.exc_text
         elif record.exc_text:
-            record.exc_text = redactor.redact(record.exc_text)
+            record.exc_text = redactor.redact_unique(record.exc_text)
         if record.stack_info:
-            record.stack_info = redactor.redact(record.stack_info)
+            record.stack_info = redactor.redact_unique(record.stack_info)
         record._redacted = True  # once per record, however many handlers carry the filter
         return True
 

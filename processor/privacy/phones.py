@@ -37,6 +37,7 @@ _PHONE = re.compile(
     rf"|(?<!\d)(?<!\d\.)(?P<r>\d{{8,15}})(?!\d)"
 )
 _DIGIT = re.compile(r"\d+")
+_MORE_GROUPS = re.compile(rf"(?:{_JOIN}\d+)+(?![^\W_])")
 _DATE8 = re.compile(r"(?:19|20)\d\d(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])")
 # "01/02/2024 09": a date (day and month either way, a four-digit year) then a time, not a
 # trunk-prefixed number. "06.12.34.56.78" is a number.
@@ -97,18 +98,18 @@ _UNIT_AFTER = re.compile(r"[ \u00a0](?:" + "|".join(sorted(_UNITS, key=len, reve
 def _kept_run(text: str, start: int, end: int) -> bool:
     """Whether a run of 8-15 digits is an id, a quantity, a date, an epoch time or a negative
     number rather than a phone number."""
-    glued = _glued(text, start, end)
-    if glued is not None:
-        return glued
     run = text[start:end]
     size = len(run)
-    if text[end : end + 1] in (" ", "\u00a0") and _UNIT_AFTER.match(text, end):
-        return True
     if size == 8 and _DATE8.fullmatch(run):
-        return True
+        return True  # also "20240503T083000Z", "build20240503"
     # Epoch seconds / milliseconds 2017-2033: no NANP number starts with 1 at 10 digits, and no
     # E.164 number starting with 1 has 13.
     if size in (10, 13) and run[0] == "1" and run[1] in "56789":
+        return True
+    glued = _glued(text, start, end)
+    if glued is not None:
+        return glued
+    if text[end : end + 1] in (" ", "\u00a0") and _UNIT_AFTER.match(text, end):
         return True
     before = text[start - 1] if start else ""
     if before == "-" and (start < 2 or not text[start - 2].isalnum()):
@@ -116,23 +117,34 @@ def _kept_run(text: str, start: int, end: int) -> bool:
     return (before == "-" or text[end : end + 1] == "-") and _in_hex_id(text, start, end)
 
 
-def _phone(found: re.Match[str]) -> str:
+def _judge(found: re.Match[str]) -> tuple[str, int]:
+    """What replaces a candidate, and where the text after it resumes (the match may be cut
+    short: a date before a number, or groups of the next number taken in)."""
     kind = found.lastgroup
     text = found.group()
-    if kind == "r":
-        return text if _kept_run(found.string, found.start(), found.end()) else PHONE
     start, end = found.span()
+    if kind == "r":
+        return (text if _kept_run(found.string, start, end) else PHONE), end
     if "-" in text and _in_hex_id(found.string, start, end):
-        return text  # groups of a UUID: "482d7bdf-a034-4869-9783-c8ef386b7b21"
+        return text, end  # groups of a UUID: "482d7bdf-a034-4869-9783-c8ef386b7b21"
     if kind == "n":
-        return PHONE
+        return PHONE, end
     if kind == "t":
         if (date := _DATE_PREFIX.match(text)) is not None:
-            return text[: date.end()] + _PHONE.sub(_phone, text[date.end() :])
+            return text[: date.end()], start + date.end()  # "01/02/2024 0711 123456"
         if start >= 2 and found.string[start - 1] == ":" and found.string[start - 2].isdigit():
-            return text  # the seconds of a time, "08:30:00.123456789"
-    # Fewer digits than any number; more than E.164 allows is several numbers: hidden whole.
-    return text if _count_digits(text) < (7 if kind == "i" else 9) else PHONE
+            return text, end  # the seconds of a time, "08:30:00.123456789"
+    digits = _count_digits(text)
+    if digits < (7 if kind == "i" else 9):
+        return text, end
+    if digits <= 15:
+        return PHONE, end
+    # More digits than E.164 allows: numbers side by side ("06 12 34 56 78 020 7946 0958"), or
+    # a number and codes. Where one ends is a guess; all of it is hidden, up to the last group.
+    string = found.string
+    while (more := _MORE_GROUPS.match(string, end)) is not None:
+        end = more.end()
+    return PHONE, end
 
 
 # Seven digits with nothing but separators between them: every phone number has such a stretch,
@@ -155,9 +167,10 @@ def phones(text: str) -> str:
             found = _PHONE.search(text, position, min(size, stretch_end + 1))
             if found is None:
                 break
+            replacement, resume = _judge(found)
             parts.append(text[done : found.start()])
-            parts.append(_phone(found))
-            done = position = found.end()
+            parts.append(replacement)
+            done = position = resume
         candidate = _CANDIDATE.search(text, max(stretch_end, done))
     if not parts:
         return text

@@ -121,9 +121,9 @@ class Redactor:
             cache[value] = clean
         return clean
 
-    def _uncached(self, value: str) -> str:
-        # For values that are unique (ids, URLs with ids in them): they would only push
-        # repeating messages out of the cache.
+    def redact_unique(self, value: str) -> str:
+        """`redact` without the cache, for values that hardly repeat (ids, URLs with ids in
+        them, log lines): they would only push repeating messages out of it."""
         return self.rules.redact(value) if self.enabled and value else value
 
     def _id(self, value: str) -> str:
@@ -134,7 +134,7 @@ class Redactor:
 
     def redact_and_cut(self, value: str, limit: int, *, cached: bool = True) -> str:
         """Redacted first, then cut to `limit` characters (plus an ellipsis)."""
-        redact = self.redact if cached else self._uncached
+        redact = self.redact if cached else self.redact_unique
         if len(value) <= limit:
             clean = redact(value)
             return value if clean == value else clean
@@ -189,16 +189,16 @@ class Redactor:
 
     # -- structures ---------------------------------------------------------------------------
 
-    def value(self, value: Any) -> Any:
+    def value(self, value: Any, *, cached: bool = True) -> Any:
         """Any log or attribute value: strings (and bytes, as text) redacted, containers walked."""
         if isinstance(value, str):
-            return self.redact(value)
+            return self.redact(value) if cached else self.redact_unique(value)
         if isinstance(value, bytes | bytearray):  # logged as text anyway; made safe first
-            return self.redact(bytes(value).decode("utf-8", "backslashreplace"))
+            return self.value(bytes(value).decode("utf-8", "backslashreplace"), cached=cached)
         if isinstance(value, Mapping):
-            return {k: self.value(v) for k, v in value.items()}
+            return {k: self.value(v, cached=cached) for k, v in value.items()}
         if isinstance(value, list | tuple):
-            return type(value)(self.value(item) for item in value)
+            return type(value)(self.value(item, cached=cached) for item in value)
         return value
 
     def event(self, event: E) -> E:
@@ -217,7 +217,7 @@ class Redactor:
         for name, value in event.items():
             kind = type(value)
             if kind is str:
-                if name in _SAFE_FIELDS or seen(value) == value:
+                if name in _SAFE_FIELDS or (len(value) <= MAX_LABEL_CHARS and seen(value) == value):
                     continue  # a repeating value known to be clean: the common case
                 if name == "message":
                     clean: Any = self.text(value)

@@ -132,7 +132,9 @@ def log_line(redactor: Redactor, **fields: Any) -> str:
             event["message"],
             extra={"url": fields.get("url"), "key": fields.get("key"), "event": event},
         )
-    return stream.getvalue()
+    line = orjson.loads(stream.getvalue())
+    del line["time"]  # the clock's digits are not the record's
+    return orjson.dumps(line).decode()
 
 
 def dead_letter_headers(redactor: Redactor, **fields: Any) -> str:
