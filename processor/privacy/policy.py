@@ -8,6 +8,7 @@ by the cut would otherwise survive in part (`+177755`, `jane.doe.sixteen@example
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
 import re
@@ -17,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
 from vendor_errors.processor.privacy.rules import DEFAULT_SECRET_PARAMS, SECRET, Rules
 
 if TYPE_CHECKING:
+    from vendor_errors.parsers import Finding
     from vendor_errors.processor.config import PrivacySettings
 
 # Free text (vendor messages, span status) is cut here, after redaction.
@@ -236,6 +238,15 @@ class Redactor:
                     changed = dict(event)
                 changed[name] = clean
         return event if changed is None else cast(E, changed)
+
+    def finding(self, finding: Finding) -> Finding:
+        """A finding safe to hand to every sink: its event (`event()`) and its URL (`url()`);
+        the same object when nothing changed. The redaction stage of the processor."""
+        event = self.event(finding.event)
+        url = self.url(finding.url) if finding.url else finding.url
+        if event is finding.event and url == finding.url:
+            return finding
+        return dataclasses.replace(finding, event=event, url=url)
 
     def _source(self, source: dict[str, Any]) -> dict[str, Any]:
         changed: dict[str, Any] | None = None

@@ -11,10 +11,11 @@ import io
 import logging
 import pickle
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, cast
 
 import orjson
 import pytest
+from vendor_errors.parsers import Event, Finding
 from vendor_errors.processor.logs import JsonFormatter
 from vendor_errors.processor.privacy import (
     KAFKA_KEY_ATTRIBUTE,
@@ -300,6 +301,23 @@ def test_event_is_copied_only_when_something_changed() -> None:
     assert safe is not dirty and safe["message"] == f"Invalid MSISDN:{PHONE}"
     assert dirty["message"] == "Invalid MSISDN:14155550105"  # the finding is not modified
     assert safe["source"] is dirty["source"]
+
+
+def test_finding_is_redacted_as_one_stage_before_every_sink() -> None:
+    redactor = Redactor()
+    clean = Finding(event=cast(Event, event_with()), url="https://sms.8x8.com/api/v1/messages")
+    assert redactor.finding(clean) is clean
+    dirty = Finding(
+        event=cast(
+            Event, event_with(message="Invalid MSISDN:14155550105", code="14155550119", known=False)
+        ),
+        url="https://sms.8x8.com/api/v1/messages/14155550112?sig=abc",
+        http_method="POST",
+    )
+    safe = redactor.finding(dirty)
+    assert safe.event["message"] == f"Invalid MSISDN:{PHONE}" and safe.event["code"] == PHONE
+    assert safe.url == f"https://sms.8x8.com/api/v1/messages/{PHONE}?sig={SECRET}"
+    assert safe.http_method == "POST" and dirty.url is not None and "14155550112" in dirty.url
 
 
 def test_event_keeps_ids_fields_from_closed_sets_and_numbers() -> None:

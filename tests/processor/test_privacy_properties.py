@@ -20,7 +20,15 @@ from urllib.parse import quote
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
-from vendor_errors.processor.privacy import EMAIL, MAX_TEXT_CHARS, PHONE, Redactor, redact_text
+from vendor_errors.processor.privacy import (
+    DEFAULT_SECRET_PARAMS,
+    EMAIL,
+    MAX_TEXT_CHARS,
+    PHONE,
+    SECRET,
+    Redactor,
+    redact_text,
+)
 
 from tests.processor.test_privacy_outputs import OUTPUTS, event_with
 
@@ -199,12 +207,16 @@ def placements(draw: st.DrawFn, item: str) -> dict[str, Any]:
 
 
 def published(fields: dict[str, Any]) -> dict[str, str]:
-    """What each output publishes; key hashes left out (their hex digits and letters may
-    happen to spell part of the item)."""
-    return {
-        name: re.sub(r"blake2b:[0-9a-f]{16}", "blake2b:hash", output(REDACTOR, **fields))
-        for name, output in OUTPUTS.items()
-    }
+    """What each output publishes; key hashes and placeholders made neutral (their letters may
+    happen to spell part of the item: "ail" is in "[email]")."""
+    neutral = {PHONE: "⟨1⟩", EMAIL: "⟨2⟩", SECRET: "⟨3⟩"}
+    made = {}
+    for name, output in OUTPUTS.items():
+        text = re.sub(r"blake2b:[0-9a-f]{16}", "⟨4⟩", output(REDACTOR, **fields))
+        for placeholder, token in neutral.items():
+            text = text.replace(placeholder, token)
+        made[name] = text
+    return made
 
 
 # -- the properties -----------------------------------------------------------------------------
@@ -249,6 +261,75 @@ def test_no_address_survives_in_any_output(data: st.DataObject) -> None:
             # More of the word than the output has without the address: a leak.
             leaked = text.count(word) > anyway[output].count(word)
             assert not leaked, f"{address!r} in {fields} leaked through {output}: {text!r}"
+
+
+def spellings(name: str) -> st.SearchStrategy[str]:
+    """`x-api-key` as logs spell it: X-Api-Key, x_api_key, X_API_KEY, xApiKey."""
+    words = re.split(r"[-_.]", name)
+    return st.sampled_from(
+        (
+            name,
+            name.upper(),
+            "-".join(w.capitalize() for w in words),
+            "_".join(words),
+            words[0] + "".join(w.capitalize() for w in words[1:]),
+        )
+    )
+
+
+@st.composite
+def secret_parameters(draw: st.DrawFn) -> tuple[str, str]:
+    name = draw(st.sampled_from(DEFAULT_SECRET_PARAMS).flatmap(spellings))
+    value = draw(st.from_regex(r"[A-Za-z0-9_~.-]{8,40}", fullmatch=True))
+    assume(not re.fullmatch(r"[a-z]+", value))
+    return name, value
+
+
+@SETTINGS
+@given(secret_parameters(), st.data())
+def test_no_secret_parameter_value_survives(
+    parameter: tuple[str, str], data: st.DataObject
+) -> None:
+    name, value = parameter
+    url = data.draw(
+        st.sampled_from(
+            (
+                f"https://api.example.com/v1/send?{name}={value}",
+                f"https://api.example.com/v1/send?page=2&{name}={value}&lang=en",
+                f"https://api.example.com/v1/send;{name}={value}",
+                f"https://app.example.com/cb#{name}={value}&state=1",
+            )
+        )
+    )
+    fields = data.draw(
+        st.sampled_from(
+            ({"url": url}, {"message": f"callback {url} returned 410"}, {"correlation_id": url})
+        )
+    )
+    for output, text in published(fields).items():
+        assert value not in text, f"{name}={value} in {fields} leaked through {output}: {text!r}"
+
+
+PROSE_WORDS = {"code", "key", "sig", "auth", "session", "pass", "credential"}  # not secrets there
+
+
+@SETTINGS
+@given(secret_parameters(), st.data())
+def test_no_secret_value_survives_in_prose(parameter: tuple[str, str], data: st.DataObject) -> None:
+    name, value = parameter
+    assume(re.sub(r"[-_.]", "", name.lower()) not in PROSE_WORDS)
+    message = data.draw(
+        st.sampled_from(
+            (
+                f"request failed {name}={value}",
+                f"request failed, {name}: {value}",
+                f'vendor replied {{"{name}": "{value}", "code": 1002}}',
+                f"({name}={value})",
+            )
+        )
+    )
+    for output, text in published({"message": message}).items():
+        assert value not in text, f"{message!r} leaked through {output}: {text!r}"
 
 
 @SETTINGS
