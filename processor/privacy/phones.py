@@ -49,6 +49,8 @@ _HEX_ID = re.compile(r"[0-9a-fA-F]{8}(?:-[0-9a-fA-F]{4}){2,3}(?:-[0-9a-fA-F]{1,1
 
 
 def _count_digits(text: str) -> int:
+    if text[1:].isdigit():  # the compact forms: "+14155550123", "14155550123"
+        return len(text) - (not text[0].isdigit())
     return sum(len(group) for group in _DIGIT.findall(text))
 
 

@@ -36,11 +36,10 @@ _CACHED_CHARS = 512
 
 KAFKA_KEY_ATTRIBUTE = "messaging.kafka.message.key"
 # W3C trace and span ids, UUIDs: ids, nothing personal (and the commonest correlation ids).
-_ID = re.compile(
-    r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
-    r"|[0-9a-fA-F]{16}|[0-9a-fA-F]{32}"
-)
+_ID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 # Event fields made by the processor from closed sets, or numbers: nothing personal in them.
+_HEX = "0123456789abcdefABCDEF"
+_HEX_DASH = _HEX + "-"
 _SAFE_FIELDS = frozenset(
     {
         "vendor",
@@ -54,9 +53,35 @@ _SAFE_FIELDS = frozenset(
 )
 
 _ID_FIELDS = frozenset({"correlation_id", "trace_id", "span_id"})
+_FREE_FIELDS = (
+    "message",
+    "code",
+    "channel",
+    "correlation_id",
+    "trace_id",
+    "span_id",
+    "service",
+    "namespace",
+    "source",
+)
+_EVENT_FIELDS = _SAFE_FIELDS | frozenset(_FREE_FIELDS)
+_SOURCE_FIELDS = frozenset({"topic", "partition", "offset", "file", "line"})
 
 KeyMode = Literal["hash", "redact"]
 E = TypeVar("E", bound=Mapping[str, Any])
+
+
+def _is_id(value: object) -> bool:
+    """None, or a W3C trace or span id, or a UUID: nothing personal in it."""
+    if value is None:
+        return True
+    if type(value) is not str:
+        return False
+    size = len(value)
+    # str.strip over the hex digits is the cheapest "all hex?" in CPython.
+    if size == 32 or size == 16:
+        return not value.strip(_HEX)
+    return size == 36 and not value.strip(_HEX_DASH) and _ID.fullmatch(value) is not None
 
 
 def cut(text: str, limit: int) -> str:
@@ -92,6 +117,12 @@ class Redactor:
         self._salt = salt if len(salt) <= 64 else hashlib.sha256(salt).digest()
         self.max_text_chars = max_text_chars
         self._cache: dict[str, str] = {}
+        # URLs and keys repeat too, but less: their own caches, so a burst of distinct ones
+        # never pushes repeating messages out.
+        self._urls: dict[str, str] = {}
+        self._keys: dict[bytes | str, str] = {}
+        # Events whose fields but the ids were clean (see `event`).
+        self._clean_shapes: set[tuple[Any, ...]] = set()
 
     @classmethod
     def from_settings(cls, settings: PrivacySettings) -> Redactor:
@@ -104,7 +135,8 @@ class Redactor:
         )
 
     def __getstate__(self) -> dict[str, Any]:
-        return {**self.__dict__, "_cache": {}}
+        caches = {"_cache": {}, "_urls": {}, "_keys": {}, "_clean_shapes": set()}
+        return {**self.__dict__, **caches}
 
     # -- strings ------------------------------------------------------------------------------
 
@@ -130,7 +162,7 @@ class Redactor:
 
     def _id(self, value: str) -> str:
         """An id (correlation, trace, span): UUIDs and hex ids as they are, else redacted."""
-        if _ID.fullmatch(value):
+        if _is_id(value):
             return value
         return self.redact_and_cut(value, MAX_LABEL_CHARS, cached=False)
 
@@ -160,7 +192,14 @@ class Redactor:
         """`url.full` and other URLs: no credentials, no secret parameters, no personal data."""
         if value is None:
             return None
-        return self.redact_and_cut(value, MAX_URL_CHARS, cached=False)
+        urls = self._urls
+        clean = urls.get(value)
+        if clean is None:
+            clean = self.redact_and_cut(value, MAX_URL_CHARS, cached=False)
+            if len(urls) >= _CACHE_LIMIT:
+                urls.clear()
+            urls[value] = clean
+        return clean
 
     def label(self, value: str) -> str:
         """A metric label value (`service`, `topic`, `channel`, ...)."""
@@ -186,8 +225,16 @@ class Redactor:
             return None
         if self.kafka_key == "redact":
             return SECRET
-        raw = key.encode("utf-8", "surrogatepass") if isinstance(key, str) else key
-        return "blake2b:" + hashlib.blake2b(raw, key=self._salt, digest_size=8).hexdigest()
+        keys = self._keys
+        hashed = keys.get(key)
+        if hashed is None:
+            raw = key.encode("utf-8", "surrogatepass") if isinstance(key, str) else bytes(key)
+            hashed = "blake2b:" + hashlib.blake2b(raw, key=self._salt, digest_size=8).hexdigest()
+            if len(key) <= _CACHED_CHARS:
+                if len(keys) >= _CACHE_LIMIT:
+                    keys.clear()
+                keys[key] = hashed
+        return hashed
 
     # -- structures ---------------------------------------------------------------------------
 
@@ -214,12 +261,34 @@ class Redactor:
             if type(message) is not str or len(message) <= self.max_text_chars:
                 return event
             return cast(E, {**event, "message": cut(message, self.max_text_chars)})
+        get = event.get
+        shape: tuple[Any, ...] | None = None
+        source = get("source")
+        if event.keys() <= _EVENT_FIELDS and (
+            source is None or (type(source) is dict and source.keys() <= _SOURCE_FIELDS)
+        ):
+            # Errors repeat: the same message, code, service and topic, with new ids. When all
+            # but the ids were found clean before, only the ids are looked at.
+            topic, file = (source.get("topic"), source.get("file")) if source else (None, None)
+            shape = (get("message"), get("code"), get("known"), get("channel"), get("service"),
+                     get("namespace"), topic, file)  # fmt: skip
+            if (
+                shape in self._clean_shapes
+                and _is_id(get("trace_id"))
+                and _is_id(get("correlation_id"))
+                and _is_id(get("span_id"))
+            ):
+                return event
+            names: Iterable[str] = _FREE_FIELDS
+        else:  # a field the contract gains later is redacted as a label until it is named
+            names = event.keys() - _SAFE_FIELDS
         changed: dict[str, Any] | None = None
         seen = self._cache.get
-        for name, value in event.items():
+        for name in names:
+            value = event.get(name)
             kind = type(value)
             if kind is str:
-                if name in _SAFE_FIELDS or (len(value) <= MAX_LABEL_CHARS and seen(value) == value):
+                if len(value) <= MAX_LABEL_CHARS and seen(value) == value:
                     continue  # a repeating value known to be clean: the common case
                 if name == "message":
                     clean: Any = self.text(value)
@@ -237,6 +306,10 @@ class Redactor:
                 if changed is None:
                     changed = dict(event)
                 changed[name] = clean
+        if changed is None and shape is not None:
+            if len(self._clean_shapes) >= _CACHE_LIMIT:
+                self._clean_shapes.clear()
+            self._clean_shapes.add(shape)
         return event if changed is None else cast(E, changed)
 
     def finding(self, finding: Finding) -> Finding:

@@ -93,9 +93,13 @@ _CAMEL = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
 
 
 def _stem(name: str) -> str:
-    """The last word of a name (`x-api-key` -> `key`, `AWSAccessKeyId` -> `id`), lower case."""
+    """The longest word of a name, lower case (`access_key_id` -> `access`, `x-api-key` ->
+    `key`: the last of equals): every spelling contains it, and a long word rarely occurs
+    by chance (`id` would stop at every "valid")."""
     words = _CAMEL.findall(name.replace("-", " ").replace("_", " ").replace(".", " "))
-    return words[-1].lower() if words else name.lower()
+    if not words:
+        return name.lower()
+    return max(reversed(words), key=len).lower()
 
 
 class Rules:
@@ -108,8 +112,8 @@ class Rules:
         self._sources = (names, tuple(patterns))
         self.secret_params = frozenset(fold(name) for name in names)
         self.patterns = tuple(compile_pattern(pattern) for pattern in patterns)
-        # Any spelling of a secret name (`x-api-key`, `X_API_KEY`, `xApiKey`) contains the last
-        # word of the name in lower case: one Aho-Corasick pass finds the places to look at.
+        # Any spelling of a secret name (`x-api-key`, `X_API_KEY`, `xApiKey`) contains each word
+        # of the name in lower case: one Aho-Corasick pass finds the places to look at.
         stems = {_stem(name) for name in names} | set(_SECRET_SUFFIXES) | {"bearer", "basic"}
         self._stems = AhoCorasick(sorted(stems), matchkind=MATCHKIND_LEFTMOST_LONGEST)
 

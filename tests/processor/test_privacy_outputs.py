@@ -359,6 +359,21 @@ def test_policy_pickles_with_its_salt_and_patterns() -> None:
     assert copy.text("CUST-1234 ?ticket=abc&page=2") == f"{SECRET} ?ticket={SECRET}&page=2"
 
 
+def test_repeating_events_skip_to_their_ids_and_still_agree() -> None:
+    """An event seen clean before is only checked for its ids: a new id that is a phone number
+    is still caught, and the answer is the one a fresh policy gives."""
+    warm, fresh = Redactor(), Redactor()
+    first = event_with()
+    assert warm.event(first) is first
+    again = event_with(correlation_id="14155550118", trace_id="not-hex-14155550119")
+    assert warm.event(again) == fresh.event(again)
+    assert warm.event(again)["correlation_id"] == PHONE
+    other_source = event_with(source={"topic": "jane@example.com", "partition": 1, "offset": 2})
+    assert warm.event(other_source)["source"]["topic"] == "[email]"
+    extra = {**first, "future_field": "+14155550120"}  # not in the contract: the slow path
+    assert warm.event(extra)["future_field"] == PHONE
+
+
 def test_cache_agrees_with_the_rules_and_stays_bounded() -> None:
     redactor = Redactor()
     values = [f"Invalid destination +1415555{n:04d} (code {n})" for n in range(5000)]
