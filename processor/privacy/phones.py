@@ -156,6 +156,8 @@ _CANDIDATE = re.compile(r"\d[\d \u00a0()./-]{6,}")
 
 def phones(text: str) -> str:
     """`text` with phone numbers replaced."""
+    if text[-1:].isdigit():
+        text = _cut_short(text)
     candidate = _CANDIDATE.search(text)
     if candidate is None:
         return text
@@ -178,3 +180,23 @@ def phones(text: str) -> str:
         return text
     parts.append(text[done:])
     return "".join(parts)
+
+
+# Text cut short upstream (a parser or a logger that limits messages) may end in the first
+# digits of a number: "... +177755". A plus and five digits at the very end ("+1002" may be a
+# code), or, in a text as long as such limits (1000 characters and more), six digits after a
+# separator, are hidden.
+_PLUS_TAIL = re.compile(r"(?:\+|%2[bB]|＋)\d[\d()./-]*\Z")
+_DIGITS_TAIL = re.compile(r"(?<![^\W_])\d{6,}\Z")
+CUT_TEXT_CHARS = 1000
+
+
+def _cut_short(text: str) -> str:
+    tail = _PLUS_TAIL.search(text, max(0, len(text) - 32))
+    if tail is not None and _count_digits(tail.group()) >= 5:
+        return text[: tail.start()] + PHONE
+    if len(text) >= CUT_TEXT_CHARS:
+        tail = _DIGITS_TAIL.search(text, len(text) - 16)
+        if tail is not None:
+            return text[: tail.start()] + PHONE
+    return text

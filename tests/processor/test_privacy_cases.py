@@ -25,6 +25,13 @@ def straddling(item: str, cut_inside: int) -> str:
     return head + item + " and more text after it"
 
 
+def cut_upstream(item: str, keep: int) -> str:
+    """A vendor message the parser cut at 1000 characters, `keep` characters into `item`."""
+    message = PAD[: 1000 - keep - 1] + " " + item[:keep]
+    assert len(message) == 1000
+    return message
+
+
 class Probe(NamedTuple):
     fields: dict[str, Any]  # what the record gave: event fields, plus `url` and `key`
     secrets: tuple[str, ...]  # none of these may be published, in whole or cut
@@ -63,6 +70,17 @@ PROBES: dict[str, Probe] = {
     "email-split-by-cut": Probe(
         {"message": straddling("jane.doe.sixteen@example.com", 24)},
         ("jane.doe.sixteen", "@example"),
+        ALL,
+    ),
+    # The parser keeps the first 1000 characters of a vendor message (parsers/vendors/base.py):
+    # what reaches the policy may end inside a number or an address.
+    "number-cut-upstream": Probe({"message": cut_upstream("+17775550123", 7)}, ("177755",), ALL),
+    "msisdn-cut-upstream": Probe(
+        {"message": cut_upstream("MSISDN:14155550123", 13)}, ("141555",), ALL
+    ),
+    "email-cut-upstream": Probe(
+        {"message": cut_upstream("jane.doe.sixteen@example.com", 24)},
+        ("jane.doe.sixteen",),
         ALL,
     ),
     "url-in-message-token-and-sig": Probe(
