@@ -20,7 +20,8 @@ _DOT = r"[.\u3002\uff0e\uff61]"
 # After the at-sign: a domain whose first label does not start with a digit (`Object@1b6d3586`
 # is a Java object's identity), or
 # the end of the text (an address cut short upstream: its local part is still personal).
-_DOMAIN = re.compile(rf"(?!\d){_LABEL}(?:{_DOT}{_LABEL}){{0,10}}|\Z")
+# An address literal (`jane@[192.0.2.1]`) is a domain too.
+_DOMAIN = re.compile(rf"(?!\d){_LABEL}(?:{_DOT}{_LABEL}){{0,10}}|\[[^\]\s]{{1,64}}\]|\Z")
 _AT = re.compile(r"@|＠|%40")
 
 
@@ -32,15 +33,22 @@ def emails(text: str) -> str:
         at_start, at_end = at.span()
         if at_start < done:
             continue
-        # The local part, read backwards from the at-sign (the character class is symmetric).
-        low = max(done, at_start - 64)
-        local = _LOCAL.match(text[low:at_start][::-1])
-        if local is None:
-            continue
         domain = _DOMAIN.match(text, at_end)
         if domain is None:
             continue
-        parts.append(text[done : at_start - local.end()])
+        low = max(done, at_start - 66)
+        if text[at_start - 1 : at_start] == '"':  # a quoted local part: "jane doe"@example.com
+            opening = text.rfind('"', low, at_start - 1)
+            if opening < 0:
+                continue
+            start = opening
+        else:
+            # Read backwards from the at-sign (the character class is symmetric).
+            local = _LOCAL.match(text[low:at_start][::-1])
+            if local is None:
+                continue
+            start = at_start - local.end()
+        parts.append(text[done:start])
         parts.append(EMAIL)
         done = domain.end()
     if not parts:

@@ -60,6 +60,10 @@ CORPUS = Path(__file__).parents[1] / "parsers" / "corpus"
         ("cut short: jane.doe.sixteen@example", f"cut short: {EMAIL}"),
         ("ends with jane.doe@", f"ends with {EMAIL}"),
         ("sip:+14155550123@sip.example.com", f"sip:{EMAIL}"),
+        ('to "jane doe"@example.com and jane@[192.0.2.1]', f"to {EMAIL} and {EMAIL}"),
+        ("whatsapp:+14155550112 / sms:+14155550113", f"whatsapp:{PHONE} / sms:{PHONE}"),
+        ("to 0014155550123 (+ 1 415 555 0123)", f"to {PHONE} ({PHONE})"),
+        ("to +١٤١٥٥٥٥٠١٢٣ / １４１５５５５０１２３", f"to {PHONE} / {PHONE}"),
     ],
 )
 def test_personal_data_is_replaced(text: str, expected: str) -> None:
