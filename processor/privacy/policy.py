@@ -30,7 +30,8 @@ ELLIPSIS = "…"
 # then extends far enough past the limit that a cut item lands outside what is published.
 _PRECUT_FACTOR = 4
 _PRECUT_MARGIN = 1024
-# Redacted short strings are remembered: vendor messages and codes repeat.
+# Redacted short strings are remembered: vendor messages and codes repeat. Each cache holds at
+# most _CACHE_LIMIT values of at most _CACHED_CHARS characters (a few MiB at worst).
 _CACHE_LIMIT = 4096
 _CACHED_CHARS = 512
 
@@ -135,7 +136,7 @@ class Redactor:
         )
 
     def __getstate__(self) -> dict[str, Any]:
-        caches = {"_cache": {}, "_urls": {}, "_keys": {}, "_clean_shapes": set()}
+        caches: dict[str, Any] = {"_cache": {}, "_urls": {}, "_keys": {}, "_clean_shapes": set()}
         return {**self.__dict__, **caches}
 
     # -- strings ------------------------------------------------------------------------------
@@ -196,9 +197,10 @@ class Redactor:
         clean = urls.get(value)
         if clean is None:
             clean = self.redact_and_cut(value, MAX_URL_CHARS, cached=False)
-            if len(urls) >= _CACHE_LIMIT:
-                urls.clear()
-            urls[value] = clean
+            if len(value) <= _CACHED_CHARS:
+                if len(urls) >= _CACHE_LIMIT:
+                    urls.clear()
+                urls[value] = clean
         return clean
 
     def label(self, value: str) -> str:
@@ -286,8 +288,7 @@ class Redactor:
         seen = self._cache.get
         for name in names:
             value = event.get(name)
-            kind = type(value)
-            if kind is str:
+            if isinstance(value, str):
                 if len(value) <= MAX_LABEL_CHARS and seen(value) == value:
                     continue  # a repeating value known to be clean: the common case
                 if name == "message":
@@ -298,7 +299,7 @@ class Redactor:
                     clean = self._id(value)
                 else:
                     clean = self.label(value)
-            elif kind is dict:  # `source`: a topic or file name, and numbers
+            elif isinstance(value, dict):  # `source`: a topic or file name, and numbers
                 clean = self._source(value)
             else:
                 continue
@@ -306,7 +307,8 @@ class Redactor:
                 if changed is None:
                     changed = dict(event)
                 changed[name] = clean
-        if changed is None and shape is not None:
+        message = shape[0] if shape is not None else None
+        if changed is None and shape is not None and len(message or "") <= _CACHED_CHARS:
             if len(self._clean_shapes) >= _CACHE_LIMIT:
                 self._clean_shapes.clear()
             self._clean_shapes.add(shape)
