@@ -97,7 +97,49 @@ class TracingSettings(_Section):
 
 
 class PrivacySettings(_Section):
+    """The redaction policy (docs/privacy.md); the patterns are compiled here, at start."""
+
+    @staticmethod
+    def _default_secret_params() -> list[str]:
+        from vendor_errors.processor.privacy.rules import DEFAULT_SECRET_PARAMS
+
+        return list(DEFAULT_SECRET_PARAMS)
+
     redact: bool = True
+    # Extra regular expressions whose matches become "[redacted]" (customer numbers, ...).
+    patterns: list[str] = Field(default_factory=list)
+    # Query parameter names whose values are secrets (docs/privacy.md lists the defaults);
+    # `extra_secret_params` adds to the list rather than replacing it.
+    secret_params: list[str] = Field(default_factory=_default_secret_params)
+    extra_secret_params: list[str] = Field(default_factory=list)
+    # Kafka record keys in spans: a keyed hash (records of one key still group) or hidden.
+    kafka_key: Literal["hash", "redact"] = "hash"
+    # The hash key; unset, a random one per process run (hashes differ across restarts).
+    # Kept out of repr and dumps (`run --check` prints the settings).
+    key_salt: str | None = Field(default=None, repr=False, exclude=True)
+
+    @field_validator("patterns")
+    @classmethod
+    def _compiles(cls, value: list[str]) -> list[str]:
+        from vendor_errors.processor.privacy.rules import PatternError, compile_pattern
+
+        problems = []
+        for index, pattern in enumerate(value):
+            try:
+                compile_pattern(pattern)
+            except PatternError as exc:
+                problems.append(f"[{index}] {exc}")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return value
+
+    @field_validator("secret_params", "extra_secret_params")
+    @classmethod
+    def _names(cls, value: list[str]) -> list[str]:
+        names = [name.strip() for name in value]
+        if any(not name for name in names):
+            raise ValueError("must not contain empty names")
+        return names
 
 
 class ParsingSettings(_Section):
