@@ -31,7 +31,6 @@ import signal
 import sys
 import threading
 import time
-import weakref
 from collections.abc import Callable, Iterator
 from multiprocessing.process import BaseProcess
 from multiprocessing.queues import Queue
@@ -173,8 +172,9 @@ def _enter(
             answers.cancel_join_thread()
 
 
-# Children started and not yet stopped, for kill_all and the memory gauge.
-_living: weakref.WeakSet[Child] = weakref.WeakSet()
+# Children started and not yet stopped, for the memory gauge (a Child dropped unstopped stays
+# here: its process runs on).
+_living: set[Child] = set()
 
 
 class Child:
@@ -303,12 +303,16 @@ def living() -> list[tuple[str, int]]:
 
 
 def kill_all() -> None:
-    """Kill every child not stopped yet: the processor is exiting without them."""
+    """Kill every helper process still running: the processor is exiting without them."""
     for child in list(_living):
-        if child.is_alive():
-            child.kill()
         with contextlib.suppress(Exception):
+            child.kill()
             child._close_channels()
+    # Also those whose Child was never finished (a start-up abandoned half-way).
+    for process in multiprocessing.active_children():
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            process.kill()
+            process.join(1.0)
 
 
 # Runs before multiprocessing's own exit handler (registered earlier, run later), which would

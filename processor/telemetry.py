@@ -27,9 +27,12 @@ from typing import Literal
 from opentelemetry.environment_variables import OTEL_METRICS_EXPORTER, OTEL_TRACES_EXPORTER
 from opentelemetry.sdk import _configuration as sdk_configuration
 from opentelemetry.sdk.environment_variables import (
+    OTEL_EXPORTER_OTLP_CERTIFICATE,
     OTEL_EXPORTER_OTLP_ENDPOINT,
+    OTEL_EXPORTER_OTLP_METRICS_CERTIFICATE,
     OTEL_EXPORTER_OTLP_METRICS_PROTOCOL,
     OTEL_EXPORTER_OTLP_PROTOCOL,
+    OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE,
     OTEL_EXPORTER_OTLP_TRACES_ENDPOINT,
     OTEL_EXPORTER_OTLP_TRACES_PROTOCOL,
     OTEL_SDK_DISABLED,
@@ -154,9 +157,19 @@ def metric_exporters(otlp_setting: bool) -> tuple[str, ...]:
     return tuple(names)
 
 
+def _certificate_wins(variable: str) -> None:
+    """requests lets REQUESTS_CA_BUNDLE and CURL_CA_BUNDLE override the CA file an exporter
+    was given (its session's `verify`): with OTEL_EXPORTER_OTLP_*CERTIFICATE set, the
+    OpenTelemetry variable is the one that counts."""
+    if os.environ.get(variable) or os.environ.get(OTEL_EXPORTER_OTLP_CERTIFICATE):
+        for name in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"):
+            os.environ.pop(name, None)
+
+
 def span_exporter(names: Sequence[str]) -> SpanExporter:
     """The exporter for these entry-point names, made as the SDK makes it (it reads its own
-    OTEL_EXPORTER_OTLP_* settings)."""
+    OTEL_EXPORTER_OTLP_* settings). Called in the span child, whose environment is its own."""
+    _certificate_wins(OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE)
     classes, _, _ = sdk_configuration._import_exporters(list(names), [], [])
     exporters = [cls() for cls in classes.values()]
     return exporters[0] if len(exporters) == 1 else _Fanout(exporters)
@@ -165,6 +178,8 @@ def span_exporter(names: Sequence[str]) -> SpanExporter:
 def metric_readers(names: Sequence[str]) -> list[MetricReader]:
     from opentelemetry.sdk.metrics.export import PeriodicExportingMetricReader
 
+    if names:
+        _certificate_wins(OTEL_EXPORTER_OTLP_METRICS_CERTIFICATE)
     _, classes, _ = sdk_configuration._import_exporters([], list(names), [])
     readers: list[MetricReader] = []
     for cls in classes.values():
