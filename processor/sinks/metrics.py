@@ -10,6 +10,7 @@ would fold overflow into an `otel_metric_overflow` series that no dashboard unde
 from __future__ import annotations
 
 import os
+import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 
@@ -160,12 +161,14 @@ class Metrics:
                 scope_info_enabled=False,
                 cardinality_limits={CounterInstrument: _SDK_LIMIT, ObservableGauge: _SDK_LIMIT},
             ),
-            *extra_readers,
         ]
         push = tuple(push)
         if otlp and not push and not sdk_disabled():
             push = ("otlp_proto_http",)
-        readers.extend(metric_readers(push))
+        # Flushed by `flush`; the Prometheus reader is not: a collection outside a scrape would
+        # be served again, as duplicate series, by the next scrape.
+        self._pushed = [*extra_readers, *metric_readers(push)]
+        readers.extend(self._pushed)
         self.provider = MeterProvider(
             resource=resource or service_resource(),
             metric_readers=readers,
@@ -315,7 +318,16 @@ class Metrics:
         ]
 
     def flush(self, timeout_seconds: float) -> bool:
-        return self.provider.force_flush(timeout_millis=timeout_seconds * 1000)
+        """Push what is counted (OTLP and other push readers); /metrics is always current."""
+        deadline = time.monotonic() + timeout_seconds
+        flushed = True
+        for reader in self._pushed:
+            remaining_ms = max(0.0, deadline - time.monotonic()) * 1000
+            try:
+                flushed = reader.force_flush(timeout_millis=remaining_ms) and flushed
+            except Exception:  # a collector that is down: the next push tries again
+                flushed = False
+        return flushed
 
     def close(self, timeout_seconds: float = 5.0) -> None:
         self.provider.shutdown(timeout_millis=timeout_seconds * 1000)

@@ -249,3 +249,13 @@ def test_otel_sdk_disabled_keeps_the_prometheus_endpoint(
     finally:
         metrics.close()
     assert [value for _, value in samples["vendor_errors_total"]] == [1]
+
+
+def test_a_flush_does_not_repeat_series_in_the_next_scrape(loaded: catalog.Catalog) -> None:
+    metrics = Metrics(loaded, max_unknown_codes_per_vendor=5)
+    try:
+        metrics.add_errors(Counter({metrics.error_key(event("1300", True)): 2}))
+        assert metrics.flush(5)  # pushes (none here); /metrics is collected at the scrape
+        assert [value for _, value in scrape(metrics)["vendor_errors_total"]] == [2]
+    finally:
+        metrics.close()
