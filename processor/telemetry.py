@@ -41,6 +41,7 @@ from opentelemetry.sdk.metrics.export import MetricExporter, MetricReader
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
+from opentelemetry.util._importlib_metadata import entry_points
 from vendor_errors.processor import __version__
 
 Signal = Literal["traces", "metrics"]
@@ -105,13 +106,16 @@ def _names(signal: Signal) -> list[str]:
     if "none" in (name.lower() for name in names):
         return []
     resolved = list(dict.fromkeys(_entry_point(name, signal) for name in names))
-    try:
-        if signal == "traces":
-            sdk_configuration._import_exporters(resolved, [], [])
-        else:
-            sdk_configuration._import_exporters([], resolved, [])
-    except RuntimeError as exc:  # not installed, or not an exporter of this signal
-        raise TelemetryError(f"{_NAMES_VARIABLE[signal]}: {exc}") from None
+    # Looked up, not loaded: the span exporter is loaded in the span child only (the gRPC one
+    # alone weighs 16 MiB).
+    group = f"opentelemetry_{signal}_exporter"
+    for name in resolved:
+        if not tuple(entry_points(group=group, name=name)):
+            known = ", ".join(sorted({point.name for point in entry_points(group=group)}))
+            raise TelemetryError(
+                f"{_NAMES_VARIABLE[signal]}: no exporter {name!r} is installed (installed: "
+                f"{known}; otlp and none are always accepted)"
+            )
     return resolved
 
 

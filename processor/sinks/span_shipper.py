@@ -29,13 +29,15 @@ from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import SpanExporter
 from vendor_errors.processor.child import Child, Inbox, Stopped
 from vendor_errors.processor.privacy import Redactor
-from vendor_errors.processor.protocols import Found, Work
+from vendor_errors.processor.protocols import Work
 from vendor_errors.processor.sinks.spans import (
     ExportSettings,
+    Handed,
     SpanWriter,
     _export_settings,
     describe_all,
     export_spans,
+    hand_over,
 )
 from vendor_errors.processor.telemetry import SpanCounts
 
@@ -104,7 +106,9 @@ class SpanShipper:
         return self._offered - int(self._taken.value)
 
     def write(self, work: Work) -> None:
-        found = [item for item in work.findings if item.finding.event["category"] != "status"]
+        found = [
+            hand_over(item) for item in work.findings if item.finding.event["category"] != "status"
+        ]
         if not found:
             return
         self._receive()
@@ -263,7 +267,7 @@ def _child_main(
     exports = _Exports(exporter)
     redactor = Redactor(redact)
 
-    def take(chunk: list[Found]) -> None:
+    def take(chunk: list[Handed]) -> None:
         taken.value += len(chunk)
         writer.add(describe_all(chunk, group_id, redactor))
 

@@ -17,7 +17,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Mapping
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from opentelemetry import trace
 from opentelemetry.context import Context
@@ -38,10 +38,12 @@ from opentelemetry.trace import (
     StatusCode,
     TraceFlags,
 )
-from vendor_errors.parsers import Finding
 from vendor_errors.processor import __version__
 from vendor_errors.processor.privacy import Redactor
 from vendor_errors.processor.protocols import Found, Work
+
+if TYPE_CHECKING:  # the span child reads plain tuples (Handed), and needs none of the parsers
+    from vendor_errors.parsers import Finding
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +86,40 @@ class SpanDescription(NamedTuple):
     message: str | None
 
 
+class Handed(NamedTuple):
+    """A finding and where its record was read, in builtins only: what the poll loop hands to
+    the span child (unpickling a parsers Finding there would import all of the parsers)."""
+
+    event: Mapping[str, Any]
+    url: str | None
+    server_address: str | None
+    http_method: str | None
+    time_unix_nano: int | None
+    trace_flags: int | None
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    record_timestamp_ms: int | None
+
+
+def hand_over(found: Found) -> Handed:
+    f = found.finding
+    return Handed(
+        f.event,  # type: ignore[arg-type]
+        f.url,
+        f.server_address,
+        f.http_method,
+        f.time_unix_nano,
+        f.trace_flags,
+        found.topic,
+        found.partition,
+        found.offset,
+        found.key,
+        found.record_timestamp_ms,
+    )
+
+
 def describe(
     finding: Finding,
     topic: str,
@@ -95,7 +131,14 @@ def describe(
     redactor: Redactor,
 ) -> SpanDescription | None:
     """The span of one finding; None for lifecycle statuses (include_status), not errors."""
-    event = finding.event
+    found = Found(finding, topic, partition, offset, key, record_timestamp_ms)
+    return describe_handed(hand_over(found), group_id, redactor)
+
+
+def describe_handed(handed: Handed, group_id: str, redactor: Redactor) -> SpanDescription | None:
+    """`describe`, for what the poll loop handed over."""
+    event, topic, partition, offset = handed.event, handed.topic, handed.partition, handed.offset
+    finding, key, record_timestamp_ms = handed, handed.key, handed.record_timestamp_ms
     if event["category"] == "status":
         return None
     vendor, code = event["vendor"], event["code"]
@@ -284,8 +327,8 @@ def export_spans(exporter: SpanExporter, spans: list[ReadableSpan]) -> bool:
         return False
 
 
-def describe_all(found: list[Found], group_id: str, redactor: Redactor) -> list[SpanDescription]:
-    described = (describe(*item, group_id, redactor) for item in found)
+def describe_all(handed: list[Handed], group_id: str, redactor: Redactor) -> list[SpanDescription]:
+    described = (describe_handed(item, group_id, redactor) for item in handed)
     return [description for description in described if description is not None]
 
 
@@ -302,7 +345,8 @@ class LocalSpans:
 
     def write(self, work: Work) -> None:
         if work.findings:
-            self._writer.send(describe_all(work.findings, self._group_id, self._redactor))
+            handed = [hand_over(found) for found in work.findings]
+            self._writer.send(describe_all(handed, self._group_id, self._redactor))
 
     def flush(self, timeout_seconds: float) -> bool:
         return self._writer.flush(timeout_seconds)
