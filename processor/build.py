@@ -138,7 +138,7 @@ def _spans(
     made and exported by a child process (sinks/span_shipper.py), when the OTEL_* variables
     name a collector or an exporter (telemetry.py)."""
     group_id = settings.kafka.group_id
-    if exporter is not None:
+    if exporter is not None and settings.tracing.enabled:
         return LocalSpans(SpanWriter(service_resource(), exporter), group_id, redactor)
     chosen = tracing(settings.tracing.enabled)
     if not chosen.exporters:
