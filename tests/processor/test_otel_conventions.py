@@ -244,3 +244,30 @@ def test_metrics_pushed_over_otlp_beside_the_endpoint(
         metrics.close()
         receiver.close()
     assert {"vendor_errors_records", "vendor_errors_spans_shed"} <= receiver.metric_names
+
+
+def test_the_exporters_repeated_warnings_are_summarised(monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+    import json
+    import logging
+
+    from vendor_errors.processor import logs
+
+    root = logging.getLogger()
+    monkeypatch.setattr(root, "handlers", list(root.handlers))  # restored after the test
+    monkeypatch.setattr(root, "level", root.level)
+    stream = io.StringIO()
+    logs.configure("INFO", stream)
+    clock = [1000.0]
+    monkeypatch.setattr(logs.time, "monotonic", lambda: clock[0])
+    exporter = logging.getLogger("opentelemetry.exporter.otlp.proto.http.trace_exporter")
+    ours = logging.getLogger("vendor_errors.processor.sinks.span_shipper")
+    for _ in range(5):
+        exporter.error("Failed to export %s batch", "spans")
+        ours.warning("span export failed; spans dropped")
+    clock[0] += 61
+    exporter.error("Failed to export %s batch", "spans")
+    lines = [json.loads(line) for line in stream.getvalue().splitlines()]
+    from_exporter = [line for line in lines if line["logger"].startswith("opentelemetry")]
+    assert len(from_exporter) == 2 and from_exporter[1]["repeated"] == 4
+    assert sum(line["logger"].startswith("vendor_errors") for line in lines) == 5  # ours: as is
