@@ -108,6 +108,7 @@ def test_mapped_services_reach_the_enriched_topic_spans_and_metrics(
         OUTPUT__ENRICHED_TOPIC=enriched,
         SERVICE__BY_TOPIC=f"^{mapped[:13]}=checkout",
         SERVICE__FROM_HEADER="x-service",
+        TRACING__ENABLED="true",
     )
     with Offsets(kafka_bootstrap) as offsets, in_process(env, span_exporter=spans) as running:
         for topic in (mapped, by_header):
