@@ -7,6 +7,7 @@ which sinks a configuration turns on.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Iterable
 from typing import Any
@@ -20,11 +21,16 @@ from vendor_errors.processor.outbox_process import OutboxProcess
 from vendor_errors.processor.privacy import Redactor
 from vendor_errors.processor.protocols import Outbox, Sink, Source
 from vendor_errors.processor.reload import CatalogWatcher
+from vendor_errors.processor.services import ServiceMap, ServiceTransform
 from vendor_errors.processor.sinks.dead_letter import DeadLetterSink
 from vendor_errors.processor.sinks.enriched_topic import EnrichedTopicSink
-from vendor_errors.processor.sinks.metrics import Metrics, service_resource
-from vendor_errors.processor.sinks.spans import LocalSpans, SpanShipper, SpanWriter
+from vendor_errors.processor.sinks.metrics import Metrics
+from vendor_errors.processor.sinks.span_shipper import SpanShipper
+from vendor_errors.processor.sinks.spans import LocalSpans, SpanWriter
+from vendor_errors.processor.telemetry import metric_exporters, service_resource, tracing
 from vendor_errors.processor.transform import ExtractorFactory, Transform, default_extractor
+
+log = logging.getLogger(__name__)
 
 LAG_TIMEOUT_MS = 2_000
 
@@ -36,10 +42,13 @@ def build_processor(
     span_exporter: SpanExporter | None = None,
     metric_readers: Iterable[MetricReader] = (),
 ) -> Processor:
-    """Raises CatalogError, GrokError (the settings' overlay or patterns), OSError (the metrics
-    port) and ClientError (Kafka refused to start); what was started by then is stopped."""
+    """Raises CatalogError, GrokError (the settings' overlay or patterns), TelemetryError (an
+    OTEL_* variable), OSError (the metrics port: PortInUse) and ClientError (Kafka refused to
+    start); what was started by then is stopped."""
     catalogs = CatalogWatcher(settings.catalog.overlay, settings.catalog.reload_interval_seconds)
-    transform = Transform(extractor_factory(catalogs.current, settings))
+    extractor = extractor_factory(catalogs.current, settings)
+    services = ServiceMap(settings.service.by_topic, settings.service.from_header)
+    transform = ServiceTransform(extractor, services) if services.active else Transform(extractor)
     redactor = Redactor(settings.privacy.redact)
     output = settings.output
     started: list[Sink | Outbox[Any] | HealthServer] = []  # stopped again if a later step fails
@@ -47,7 +56,8 @@ def build_processor(
         metrics = Metrics(
             catalogs.current,
             max_unknown_codes_per_vendor=settings.metrics.max_unknown_codes_per_vendor,
-            otlp=settings.metrics.otlp,
+            max_services=settings.metrics.max_services,
+            push=metric_exporters(settings.metrics.otlp),
             resource=service_resource(),
             extra_readers=metric_readers,
             undecodable_outcome="dead_lettered" if output.dead_letter_topic else "undecodable",
@@ -58,10 +68,12 @@ def build_processor(
             sinks.append(EnrichedTopicSink(output.enriched_topic, redactor))
         if output.dead_letter_topic:
             sinks.append(DeadLetterSink(output.dead_letter_topic))
-        if settings.tracing.enabled:
-            spans = _spans(settings, redactor, span_exporter)
+        spans = _spans(settings, redactor, span_exporter)
+        if spans is not None:
             started.append(spans)
             sinks.append(spans)
+            if isinstance(spans, SpanShipper):
+                metrics.spans = spans.counts
         sinks.append(metrics)  # last: /metrics shows everything up to the end of a shutdown
 
         heartbeat = Heartbeat(STALL_SECONDS)
@@ -121,13 +133,19 @@ def _outbox(settings: Settings) -> Outbox[Any]:
 
 def _spans(
     settings: Settings, redactor: Redactor, exporter: SpanExporter | None
-) -> LocalSpans | SpanShipper:
+) -> LocalSpans | SpanShipper | None:
     """An exporter given here (tests, embedding) is used in this process; otherwise spans are
-    made and exported by a child process (see sinks/spans.py)."""
+    made and exported by a child process (sinks/span_shipper.py), when the OTEL_* variables
+    name a collector or an exporter (telemetry.py)."""
     group_id = settings.kafka.group_id
-    if exporter is not None:
+    if exporter is not None and settings.tracing.enabled:
         return LocalSpans(SpanWriter(service_resource(), exporter), group_id, redactor)
-    return SpanShipper(settings.log.level, group_id, settings.privacy.redact)
+    chosen = tracing(settings.tracing.enabled)
+    if not chosen.exporters:
+        log.info("spans are off", extra={"reason": chosen.off_because})
+        return None
+    log.info("spans on", extra={"exporters": list(chosen.exporters)})
+    return SpanShipper(settings.log.level, group_id, settings.privacy.redact, chosen.exporters)
 
 
 def _stop(part: Sink | Outbox[Any] | HealthServer) -> None:

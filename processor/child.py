@@ -1,36 +1,56 @@
 """Helper processes of the processor: the span exporter and the producer.
 
 Both take pure-Python work off the poll loop's GIL. One helper runs both the same way: started
-with spawn (no fork of a process with threads), fed through a bounded queue, answering on a
-second one, stopped within a bound and terminated if stuck. In the child, `_enter` sets up what
-every helper needs (signals, logs, priority) and `Inbox` is its only way to the parent: a stop
-request and the parent's death both end up as `Stopped` there.
+with spawn (no fork of a process with threads), fed through a queue, answering on a second
+one, stopped within a bound and killed if stuck. In the child, `_enter` sets up what every
+helper needs (signals, logs, priority, dying with the parent) and `Inbox` is its only way to
+the parent.
+
+No child outlives the processor, however it ends:
+- asked to stop (`Child.stop`), a child gets a share of the shutdown bound and is killed past it;
+  the request reaches it even when its queue is full or it is busy (a flag beside the queue);
+- the processor killed (SIGKILL, OOM): the kernel kills each child at once (Linux
+  PR_SET_PDEATHSIG), and each child also watches its parent's pid every second (elsewhere, or
+  if the signal was missed);
+- the processor exiting without stopping a child (an error at start, the shutdown watchdog):
+  `kill_all` (at exit, and before a forced exit) kills what is left;
+- SIGTERM sent to a child (a process-group signal, an init system): it keeps serving its
+  parent, which is stopping too, and exits by itself at most `TERM_GRACE_SECONDS` later.
 """
 
 from __future__ import annotations
 
+import atexit
 import contextlib
+import ctypes
 import logging
 import multiprocessing
 import os
 import queue
 import signal
+import sys
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from multiprocessing.process import BaseProcess
 from multiprocessing.queues import Queue
-from typing import Any, NamedTuple
+from multiprocessing.synchronize import Event
+from typing import Any
 
 log = logging.getLogger(__name__)
 
-# After an empty wait this long, the child looks whether the parent still lives.
+# How often a child looks whether its parent still lives.
 PARENT_CHECK_SECONDS = 1.0
 # While the parent waits for an answer, it looks whether the child still lives this often.
 ANSWER_SLICE_SECONDS = 0.1
+# A child sent SIGTERM exits by itself this long after (set to the shutdown bound: configure()).
+TERM_GRACE_SECONDS = 20.0
+# linux/prctl.h
+_PR_SET_PDEATHSIG = 1
 
 
-class _Stop(NamedTuple):
-    within_seconds: float
+class _End:
+    """The last request the parent sends: everything before it was handed over."""
 
 
 class Stopped(Exception):
@@ -41,61 +61,128 @@ class Stopped(Exception):
         self.within_seconds = within_seconds
 
 
+def configure(term_grace_seconds: float) -> None:
+    """How long a child sent SIGTERM may still serve its parent (the shutdown bound)."""
+    global TERM_GRACE_SECONDS
+    TERM_GRACE_SECONDS = term_grace_seconds
+
+
 class Inbox:
     """The child's side: what the parent sends, and the way to answer it."""
 
-    def __init__(self, requests: Queue[Any], answers: Queue[Any]) -> None:
+    def __init__(self, requests: Queue[Any], answers: Queue[Any], stop: Event, within: Any) -> None:
         self._requests = requests
         self._answers = answers
-        self._parent = multiprocessing.parent_process()
-        self._parent_checked = time.monotonic()
+        self._stop = stop
+        self._within = within
 
     def get(self, timeout: float) -> Any:
-        """The next request, or None after `timeout`; Stopped when asked to stop or orphaned."""
+        """The next request, or None after `timeout`; Stopped once the parent asked to stop
+        (requests still queued then are left for `rest`)."""
+        if self._stop.is_set():
+            raise Stopped(self._within.value)
         try:
             item = self._requests.get(timeout=max(timeout, 0.0))
         except queue.Empty:
-            now = time.monotonic()
-            if now - self._parent_checked >= PARENT_CHECK_SECONDS:
-                self._parent_checked = now
-                if self._parent is not None and not self._parent.is_alive():
-                    # The processor was killed: nothing of what is left here will be committed.
-                    raise Stopped(0.0) from None
             return None
-        if type(item) is _Stop:
-            raise Stopped(item.within_seconds)
+        if type(item) is _End:
+            raise Stopped(self._within.value)
         return item
+
+    def stopping(self) -> bool:
+        """Whether the parent asked to stop (for a child busy with something else)."""
+        return self._stop.is_set()
+
+    def rest(self, deadline: float) -> Iterator[Any]:
+        """After Stopped: the requests the parent sent before it asked to stop, until the
+        deadline (time.monotonic)."""
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return
+            try:
+                item = self._requests.get(timeout=min(remaining, 0.5))
+            except queue.Empty:
+                return  # the end marker did not fit in a full queue: nothing more is coming
+            except (ValueError, OSError, EOFError):
+                return
+            if type(item) is _End:
+                return
+            yield item
 
     def answer(self, item: Any) -> None:
         self._answers.put(item)
+
+
+def _die_with_parent(parent_pid: int) -> None:
+    """Make sure this child ends when its parent does, even by SIGKILL."""
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, AttributeError):
+            libc = ctypes.CDLL(None, use_errno=True)
+            # The kernel sends SIGKILL when the thread that started this process ends: in the
+            # processor, the main thread (the poll loop), which lives as long as the process.
+            libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+
+    def watch() -> None:
+        while True:
+            if os.getppid() != parent_pid:  # orphaned (also before prctl took effect)
+                os._exit(0)  # nothing this child holds was committed: it is read again
+            time.sleep(PARENT_CHECK_SECONDS)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
+def _on_sigterm(signum: int, frame: Any) -> None:
+    # The parent, stopping too, may still need this child for its final flush; never longer
+    # than its bound.
+    timer = threading.Timer(TERM_GRACE_SECONDS, os._exit, args=(0,))
+    timer.daemon = True
+    timer.start()
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
 
 
 def _enter(
     main: Callable[..., None],
     requests: Queue[Any],
     answers: Queue[Any],
+    stop: Event,
+    within: Any,
+    parent_pid: int,
+    term_grace_seconds: float,
     log_level: str,
     niceness: int,
     args: tuple[Any, ...],
 ) -> None:
     from vendor_errors.processor import logs
 
-    # The parent decides when to stop (it sends a stop request); a Ctrl-C on the terminal
-    # reaches the whole process group and must not end a child before the parent's final flush.
+    _die_with_parent(parent_pid)
+    configure(term_grace_seconds)
+    # A Ctrl-C on the terminal reaches the whole process group: the parent decides when to
+    # stop, and must not lose its children before its final flush.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, _on_sigterm)
     logs.configure(log_level)
     if niceness:
         with contextlib.suppress(OSError):
             os.nice(niceness)
-    main(Inbox(requests, answers), *args)
+    try:
+        main(Inbox(requests, answers, stop, within), *args)
+    finally:
+        if stop.is_set():  # the parent reads no more answers: do not wait to hand them over
+            answers.cancel_join_thread()
+
+
+# Children started and not yet stopped, for the memory gauge (a Child dropped unstopped stays
+# here: its process runs on).
+_living: set[Child] = set()
 
 
 class Child:
     """The parent's side of one helper process.
 
     `main(inbox, *args)` runs in the child (a module-level function: spawn pickles it by name).
-    At most `capacity` requests wait for it; `offer` never blocks the caller.
+    At most `capacity` requests wait for it (0: no limit, the caller bounds them); `offer`
+    never blocks the caller.
     """
 
     def __init__(
@@ -112,13 +199,27 @@ class Child:
         self.name = name
         self._requests: Queue[Any] = context.Queue(maxsize=capacity)
         self._answers: Queue[Any] = context.Queue()
+        self._stop = context.Event()
+        self._within = context.Value("d", 0.0, lock=False)
         self._process: BaseProcess = context.Process(
             target=_enter,
-            args=(main, self._requests, self._answers, log_level, niceness, args),
+            args=(
+                main,
+                self._requests,
+                self._answers,
+                self._stop,
+                self._within,
+                os.getpid(),
+                TERM_GRACE_SECONDS,
+                log_level,
+                niceness,
+                args,
+            ),
             name=name,
             daemon=True,
         )
         self._process.start()
+        _living.add(self)
 
     @property
     def pid(self) -> int | None:
@@ -165,21 +266,55 @@ class Child:
         return received
 
     def stop(self, timeout_seconds: float) -> bool:
-        """Ask the child to finish what it has and exit; past `timeout_seconds`, terminate it.
-        True when it exited by itself."""
+        """Ask the child to finish and exit; past `timeout_seconds`, kill it. True when it
+        exited by itself."""
         deadline = time.monotonic() + max(timeout_seconds, 0.1)
         if self._process.is_alive():
+            # The child gets the time that is left after this hand-over, less a margin.
+            self._within.value = max(timeout_seconds - 0.5, 0.0)
+            self._stop.set()
             with contextlib.suppress(queue.Full, ValueError, OSError):
-                # The child gets the time that is left after this hand-over, less a margin.
-                stop = _Stop(max(timeout_seconds - 0.5, 0.0))
-                self._requests.put(stop, timeout=max(0.0, deadline - time.monotonic()))
+                self._requests.put_nowait(_End())  # wakes a waiting child; marks the end
             self._process.join(max(0.0, deadline - time.monotonic()))
         finished = not self._process.is_alive()
         if not finished:
             log.warning("%s process did not finish in time; killing it", self.name)
-            self._process.kill()  # SIGKILL: the child ignores SIGTERM (see _enter)
+            self.kill()
+        self._close_channels()
+        return finished
+
+    def kill(self) -> None:
+        """SIGKILL, at once (the child lets SIGTERM wait for the parent: see _on_sigterm)."""
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            self._process.kill()
             self._process.join(1.0)
+        _living.discard(self)
+
+    def _close_channels(self) -> None:
+        _living.discard(self)
         for channel in (self._requests, self._answers):
             channel.close()
             channel.cancel_join_thread()  # never wait on a queue the child no longer reads
-        return finished
+
+
+def living() -> list[tuple[str, int]]:
+    """(name, pid) of every child started and not stopped yet."""
+    return [(child.name, child.pid) for child in list(_living) if child.pid is not None]
+
+
+def kill_all() -> None:
+    """Kill every helper process still running: the processor is exiting without them."""
+    for child in list(_living):
+        with contextlib.suppress(Exception):
+            child.kill()
+            child._close_channels()
+    # Also those whose Child was never finished (a start-up abandoned half-way).
+    for process in multiprocessing.active_children():
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            process.kill()
+            process.join(1.0)
+
+
+# Runs before multiprocessing's own exit handler (registered earlier, run later), which would
+# otherwise wait, without a bound, for children a failed start-up left running.
+atexit.register(kill_all)

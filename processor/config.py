@@ -8,6 +8,7 @@ names the setting (and the variable or file it came from) so a bad deployment fa
 from __future__ import annotations
 
 import os
+import re
 import typing
 from collections.abc import Mapping
 from pathlib import Path
@@ -88,12 +89,59 @@ class MetricsSettings(_Section):
     host: str = "0.0.0.0"  # a pod's metrics port is meant to be scraped from outside
     port: int = Field(default=9464, ge=0, le=65535)  # 0 = any free port (tests)
     max_unknown_codes_per_vendor: int = Field(default=50, ge=0, le=10_000)
+    # Distinct `service` label values; later services are counted as _OTHER.
+    max_services: int = Field(default=200, ge=0, le=10_000)
     otlp: bool = False
     lag_interval_seconds: float = Field(default=15.0, gt=0)
 
 
 class TracingSettings(_Section):
     enabled: bool = True
+
+
+class ServiceSettings(_Section):
+    """Where the service comes from when the record names none (processor/services.py)."""
+
+    # Kafka topic (or a `^` regular expression of topics) -> service name.
+    by_topic: dict[str, str] = Field(default_factory=dict)
+    # A Kafka record header whose value names the service (matched case-insensitively).
+    from_header: str | None = None
+
+    @field_validator("by_topic", mode="before")
+    @classmethod
+    def _pairs(cls, value: object) -> object:
+        """The environment's form: `topic=service,^pattern=service`."""
+        if not isinstance(value, str):
+            return value
+        pairs: dict[str, str] = {}
+        for item in value.split(","):
+            if not item.strip():
+                continue
+            topic, equals, name = item.partition("=")
+            if not equals:
+                raise ValueError(f"{item.strip()!r} is not topic=service")
+            pairs[topic.strip()] = name.strip()
+        return pairs
+
+    @field_validator("by_topic")
+    @classmethod
+    def _valid(cls, value: dict[str, str]) -> dict[str, str]:
+        for topic, name in value.items():
+            if not topic or not name.strip():
+                raise ValueError(f"{topic!r}: topic and service must not be empty")
+            if topic.startswith("^"):
+                try:
+                    re.compile(topic)
+                except re.error as exc:
+                    raise ValueError(f"{topic!r} is not a regular expression: {exc}") from None
+        return {topic: name.strip() for topic, name in value.items()}
+
+    @field_validator("from_header")
+    @classmethod
+    def _header(cls, value: str | None) -> str | None:
+        if value is not None and not value.strip():
+            return None
+        return value.strip() if value is not None else None
 
 
 class PrivacySettings(_Section):
@@ -166,6 +214,7 @@ class Settings(_Section):
     catalog: CatalogSettings = Field(default_factory=CatalogSettings)
     metrics: MetricsSettings = Field(default_factory=MetricsSettings)
     tracing: TracingSettings = Field(default_factory=TracingSettings)
+    service: ServiceSettings = Field(default_factory=ServiceSettings)
     privacy: PrivacySettings = Field(default_factory=PrivacySettings)
     parsing: ParsingSettings = Field(default_factory=ParsingSettings)
     shutdown: ShutdownSettings = Field(default_factory=ShutdownSettings)

@@ -3,17 +3,37 @@
 /healthz is liveness: the poll loop has reported in within `stall_seconds` (it reports while it
 waits on the broker too, so an unreachable broker is not a reason to restart the pod).
 /readyz is readiness: the consumer holds at least one partition.
+
+Bounded whatever clients do: one thread waits for connections and for their requests (a
+selector), and a connection is handed to one of `WORKERS` threads only once its request has
+started to arrive. A connection that sends nothing is closed after `IDLE_SECONDS`, one that
+stalls mid-request after `REQUEST_SECONDS`; beyond `MAX_CONNECTIONS` open connections the
+oldest idle one is closed. Idle connections cost a file descriptor each, never a thread.
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
+import selectors
+import socket
 import threading
 import time
 from collections.abc import Callable
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from concurrent.futures import ThreadPoolExecutor
+from http.server import BaseHTTPRequestHandler, HTTPServer
 
 from prometheus_client import CollectorRegistry
 from prometheus_client.exposition import choose_encoder
+
+WORKERS = 4
+MAX_CONNECTIONS = 128
+IDLE_SECONDS = 10.0
+REQUEST_SECONDS = 5.0
+
+
+class PortInUse(OSError):
+    """The metrics port is taken; the message names it and the setting."""
 
 
 class Heartbeat:
@@ -35,6 +55,85 @@ class Heartbeat:
         return self.silent_for < self.stall_seconds
 
 
+class _Server(HTTPServer):
+    """HTTPServer's socket and request handling, served by a bounded pool (see module doc)."""
+
+    def __init__(self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler]) -> None:
+        super().__init__(address, handler, bind_and_activate=False)
+        self.request_queue_size = MAX_CONNECTIONS
+        self._pool = ThreadPoolExecutor(WORKERS, thread_name_prefix="health-http")
+        self._busy = threading.BoundedSemaphore(WORKERS * 4)
+        self._stopping = threading.Event()
+        self._waiting: dict[socket.socket, float] = {}  # accepted, nothing read yet: since
+
+    def serve(self) -> None:
+        with selectors.DefaultSelector() as selector:
+            selector.register(self.socket, selectors.EVENT_READ)
+            while not self._stopping.is_set():
+                for key, _ in selector.select(timeout=0.5):
+                    if key.fileobj is self.socket:
+                        self._accept(selector)
+                    else:
+                        connection = key.fileobj
+                        assert isinstance(connection, socket.socket)
+                        selector.unregister(connection)
+                        del self._waiting[connection]
+                        self._dispatch(connection)
+                self._expire(selector)
+            for connection in list(self._waiting):
+                selector.unregister(connection)
+                self._drop(connection)
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+    def _accept(self, selector: selectors.BaseSelector) -> None:
+        try:
+            connection, _ = self.socket.accept()
+        except OSError:
+            return
+        if len(self._waiting) >= MAX_CONNECTIONS:
+            oldest = min(self._waiting, key=self._waiting.__getitem__)
+            selector.unregister(oldest)
+            del self._waiting[oldest]
+            self._drop(oldest)
+        self._waiting[connection] = time.monotonic()
+        selector.register(connection, selectors.EVENT_READ)
+
+    def _expire(self, selector: selectors.BaseSelector) -> None:
+        cutoff = time.monotonic() - IDLE_SECONDS
+        for connection, since in list(self._waiting.items()):
+            if since < cutoff:
+                selector.unregister(connection)
+                del self._waiting[connection]
+                self._drop(connection)
+
+    def _dispatch(self, connection: socket.socket) -> None:
+        if not self._busy.acquire(blocking=False):  # every worker busy, and as many queued
+            self._drop(connection)
+            return
+        try:
+            self._pool.submit(self._handle, connection)
+        except RuntimeError:  # shut down
+            self._busy.release()
+            self._drop(connection)
+
+    def _handle(self, connection: socket.socket) -> None:
+        try:
+            connection.settimeout(REQUEST_SECONDS)
+            self.finish_request(connection, connection.getpeername())
+        except Exception:
+            pass  # a client that went away, or timed out mid-request
+        finally:
+            self._busy.release()
+            self.shutdown_request(connection)
+
+    def _drop(self, connection: socket.socket) -> None:
+        with contextlib.suppress(OSError):
+            connection.close()
+
+    def stop(self) -> None:
+        self._stopping.set()
+
+
 class HealthServer:
     def __init__(
         self,
@@ -43,13 +142,25 @@ class HealthServer:
         registry: CollectorRegistry,
         heartbeat: Heartbeat,
         ready: Callable[[], bool],
+        setting: str = "metrics.port",
     ) -> None:
+        """Raises PortInUse (naming the port and `setting`) when the port is taken."""
         handler = _handler(registry, heartbeat, ready)
-        self._server = ThreadingHTTPServer((host, port), handler)
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, name="health-http", daemon=True
-        )
+        self._server = _Server((host, port), handler)
+        try:
+            self._server.server_bind()
+            self._server.server_activate()
+        except OSError as exc:
+            self._server.server_close()
+            if exc.errno == errno.EADDRINUSE:
+                raise PortInUse(
+                    exc.errno,
+                    f"port {port} on {host} is already in use: another process listens there "
+                    f"(change {setting}, or VENDOR_ERRORS_{setting.upper().replace('.', '__')})",
+                ) from None
+            message = f"cannot listen on {host}:{port} ({setting}): {exc.strerror}"
+            raise OSError(exc.errno, message) from None
+        self._thread = threading.Thread(target=self._server.serve, name="health-http", daemon=True)
 
     @property
     def port(self) -> int:
@@ -59,8 +170,9 @@ class HealthServer:
         self._thread.start()
 
     def stop(self) -> None:
-        if self._thread.is_alive():  # shutdown() would wait forever for a server never started
-            self._server.shutdown()
+        self._server.stop()
+        if self._thread.is_alive():
+            self._thread.join(2.0)
         self._server.server_close()
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
+import time
 from datetime import UTC, datetime
 from typing import IO, Any
 
@@ -31,10 +32,44 @@ class JsonFormatter(logging.Formatter):
         return orjson.dumps(entry, default=str).decode()
 
 
+class Repeats(logging.Filter):
+    """One record per logger and message template every `interval_seconds`, for libraries
+    that log each retry (the OTLP exporters: a failed export a batch while a collector is
+    down); the next one let through says how many were left out (`repeated`). Below
+    `level`, and for loggers outside `prefixes`, records pass untouched."""
+
+    def __init__(
+        self, prefixes: tuple[str, ...], interval_seconds: float = 60.0, level: int = logging.INFO
+    ) -> None:
+        super().__init__()
+        self.prefixes = prefixes
+        self.interval = interval_seconds
+        self.level = level
+        self._seen: dict[tuple[str, str], tuple[float, int]] = {}
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno < self.level or not record.name.startswith(self.prefixes):
+            return True
+        key = (record.name, str(record.msg))
+        now = time.monotonic()
+        last, left_out = self._seen.get(key, (float("-inf"), 0))
+        if now - last < self.interval:
+            self._seen[key] = (last, left_out + 1)
+            return False
+        if left_out:
+            record.repeated = left_out
+        if len(self._seen) > 1000:  # templates are few; never let this grow
+            self._seen.clear()
+        self._seen[key] = (now, 0)
+        return True
+
+
 def configure(level: str = "INFO", stream: IO[str] | None = None) -> None:
     """Send every logger (ours, kafka-python's, OpenTelemetry's) to stderr as JSON lines."""
     handler = logging.StreamHandler(stream or sys.stderr)
     handler.setFormatter(JsonFormatter())
+    if logging.getLevelName(level) > logging.DEBUG:  # the full detail stays behind DEBUG
+        handler.addFilter(Repeats(("opentelemetry",)))
     root = logging.getLogger()
     for existing in list(root.handlers):
         root.removeHandler(existing)

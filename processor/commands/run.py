@@ -33,6 +33,13 @@ variables over it, e.g.
   VENDOR_ERRORS_KAFKA__SASL_PASSWORD=...   (from a Secret)
 see docs/configuration.md for every setting, docs/operations.md for health, metrics, shutdown.
 
+spans and pushed metrics follow the standard OpenTelemetry variables:
+  OTEL_EXPORTER_OTLP_ENDPOINT=http://collector:4318   (spans are off without it, or
+                                                       OTEL_TRACES_EXPORTER)
+  OTEL_EXPORTER_OTLP_PROTOCOL=grpc|http/protobuf      (default http/protobuf)
+  OTEL_TRACES_EXPORTER=otlp|console|none, OTEL_METRICS_EXPORTER=otlp, OTEL_SDK_DISABLED=true,
+  OTEL_EXPORTER_OTLP_HEADERS, _CERTIFICATE, _TIMEOUT, OTEL_SERVICE_NAME, ...
+
 SIGTERM/SIGINT: stop polling, finish the batch, flush, commit, exit within
 shutdown.timeout_seconds (default 20 s); a second signal exits at once.
 exit status: 0 stopped cleanly, 1 failed, 2 invalid configuration, 3 forced exit.
@@ -61,13 +68,23 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     parser.set_defaults(handler=run)
 
 
+class _StopWhileStarting(BaseException):
+    """A stop signal while the processor was starting: what started is stopped, exit 0.
+    A BaseException, so that no `except Exception` on the way swallows it."""
+
+
 def _exit_now(code: int, message: str) -> None:
+    from vendor_errors.processor import child
+
     log.error(message)
+    child.kill_all()  # a forced exit leaves no helper process behind
     logging.shutdown()
     os._exit(code)
 
 
-def _install_signals(stop: threading.Event, timeout_seconds: float) -> None:
+def _install_signals(
+    stop: threading.Event, timeout_seconds: float, starting: threading.Event
+) -> None:
     def handle(signum: int, frame: types.FrameType | None) -> None:
         name = signal.Signals(signum).name
         if stop.is_set():
@@ -82,6 +99,10 @@ def _install_signals(stop: threading.Event, timeout_seconds: float) -> None:
         )
         watchdog.daemon = True
         watchdog.start()
+        if starting.is_set():
+            # Handlers run on the main thread, which is then inside build_processor (waiting
+            # for the cluster, say): abandon the start there.
+            raise _StopWhileStarting(name)
 
     signal.signal(signal.SIGTERM, handle)
     signal.signal(signal.SIGINT, handle)
@@ -113,19 +134,54 @@ def run(args: argparse.Namespace) -> int:
         except GrokError as exc:
             print(f"vendor-errors run: parsing.patterns: {exc}", file=sys.stderr)
             return EXIT_CONFIG
+        from vendor_errors.processor.telemetry import (
+            TelemetryError,
+            metric_exporters,
+            tracing,
+        )
+
+        try:
+            spans = tracing(settings.tracing.enabled)
+            pushed = metric_exporters(settings.metrics.otlp)
+        except TelemetryError as exc:
+            print(f"vendor-errors run: {exc}", file=sys.stderr)
+            return EXIT_CONFIG
         print(settings.model_dump_json(indent=2, exclude={"kafka": {"sasl_password"}}))
+        print(
+            f"spans: {', '.join(spans.exporters) or 'off (' + str(spans.off_because) + ')'}; "
+            f"metrics: /metrics{''.join(', ' + name for name in pushed)}",
+            file=sys.stderr,
+        )
         return EXIT_OK
 
     logs.configure(settings.log.level)
-    stop = threading.Event()
-    _install_signals(stop, settings.shutdown.timeout_seconds)
+    stop, starting = threading.Event(), threading.Event()
+    starting.set()
+    _install_signals(stop, settings.shutdown.timeout_seconds, starting)
 
-    from vendor_errors.processor import heap
+    from vendor_errors.processor import child, heap
     from vendor_errors.processor.build import build_processor
+    from vendor_errors.processor.health import PortInUse
     from vendor_errors.processor.protocols import ClientError
+    from vendor_errors.processor.telemetry import TelemetryError
 
+    # A child sent SIGTERM with the processor (a process-group signal) serves it at most this
+    # long (child.py).
+    child.configure(settings.shutdown.timeout_seconds)
     try:
-        processor = build_processor(settings)
+        try:
+            processor = build_processor(settings)
+        finally:
+            starting.clear()
+    except _StopWhileStarting:  # build_processor stopped what it had started
+        log.info("stopped while starting")
+        return EXIT_OK
+    except TelemetryError as exc:
+        log.error("an OpenTelemetry variable is invalid", extra={"error": str(exc)})
+        return EXIT_CONFIG
+    except PortInUse as exc:
+        log.error("cannot start: the metrics port is taken", extra={"error": exc.strerror})
+        return 1
     except CatalogError as exc:
         extra = {"setting": "catalog.overlay", "error": str(exc)}
         log.error("catalog overlay is invalid", extra=extra)

@@ -1,12 +1,9 @@
-"""One OpenTelemetry span per vendor error, exported over OTLP (standard OTEL_* variables).
+"""One OpenTelemetry span per vendor error: what a span says, and how it is made.
 
-Spans are made and exported in a child process. Creating a span with the SDK and encoding it
-for OTLP costs a few hundred microseconds of Python, and in the poll loop's process every one
-of them (and every stall of the collector) would slow the consumer down; during a vendor
-outage, when errors are most of the records, that is when the processor is needed most. The
-poll loop only hands over what it found (`Found`: the finding and where its record was read)
-over a bounded queue; the child describes each span (attributes, redaction) and exports it.
-When the child cannot keep up, findings are dropped, records never wait.
+`vendor-errors run` makes and exports them in a child process (span_shipper.py: creating a
+span with the SDK and encoding it costs a few hundred microseconds of Python, which in the poll
+loop's process would slow the consumer down when errors are most of the records). Which
+exporter, where to, with what resource: the standard OTEL_* variables (telemetry.py).
 
 A span joins the trace of the log record that reported the error when the record carries W3C
 ids, so the error shows up inside the request that hit it. The remote parent is marked sampled:
@@ -18,16 +15,15 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
-import queue
 import time
 from collections.abc import Mapping
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from opentelemetry import trace
 from opentelemetry.context import Context
 from opentelemetry.sdk.environment_variables import (
     OTEL_BSP_MAX_EXPORT_BATCH_SIZE,
+    OTEL_BSP_MAX_QUEUE_SIZE,
     OTEL_BSP_SCHEDULE_DELAY,
 )
 from opentelemetry.sdk.resources import Resource
@@ -42,34 +38,40 @@ from opentelemetry.trace import (
     StatusCode,
     TraceFlags,
 )
-from vendor_errors.parsers import Finding
 from vendor_errors.processor import __version__
-from vendor_errors.processor.child import Child, Inbox, Stopped
 from vendor_errors.processor.privacy import Redactor
 from vendor_errors.processor.protocols import Found, Work
 
+if TYPE_CHECKING:  # the span child reads plain tuples (Handed), and needs none of the parsers
+    from vendor_errors.parsers import Finding
+
 log = logging.getLogger(__name__)
 
-# Batches of descriptions waiting for the child; beyond this they are dropped.
-QUEUE_BATCHES = 256
-# Spans per OTLP export request, and how long a span waits for its batch to fill; the
-# standard OTEL_BSP_MAX_EXPORT_BATCH_SIZE and OTEL_BSP_SCHEDULE_DELAY (ms) override them.
+# Spans per OTLP export request, how long a span waits for its batch to fill, and how many
+# spans may wait for the exporter (beyond, they are shed); the standard
+# OTEL_BSP_MAX_EXPORT_BATCH_SIZE, OTEL_BSP_SCHEDULE_DELAY (ms) and OTEL_BSP_MAX_QUEUE_SIZE
+# override them.
 EXPORT_BATCH = 512
 EXPORT_DELAY_SECONDS = 1.0
+QUEUE_SPANS = 8192
 
 
-def _export_settings(environ: Mapping[str, str]) -> tuple[int, float]:
-    """Batch size and delay; a malformed value is ignored, as the SDK ignores it."""
-    batch, delay = EXPORT_BATCH, EXPORT_DELAY_SECONDS
+class ExportSettings(NamedTuple):
+    batch_size: int
+    delay_seconds: float
+    queue_spans: int
+
+
+def _export_settings(environ: Mapping[str, str]) -> ExportSettings:
+    """Batch size, delay and queue bound; a malformed value is ignored, as the SDK ignores it."""
+    batch, delay, queued = EXPORT_BATCH, EXPORT_DELAY_SECONDS, QUEUE_SPANS
     with contextlib.suppress(KeyError, ValueError):
         batch = max(1, int(environ[OTEL_BSP_MAX_EXPORT_BATCH_SIZE]))
     with contextlib.suppress(KeyError, ValueError):
         delay = max(0.0, float(environ[OTEL_BSP_SCHEDULE_DELAY]) / 1000)
-    return batch, delay
-
-
-# The exporting child's nice(2) increment: it yields the CPU to the poll loop.
-EXPORTER_NICENESS = 10
+    with contextlib.suppress(KeyError, ValueError):
+        queued = max(1, int(environ[OTEL_BSP_MAX_QUEUE_SIZE]))
+    return ExportSettings(batch, delay, queued)
 
 
 class SpanDescription(NamedTuple):
@@ -84,6 +86,40 @@ class SpanDescription(NamedTuple):
     message: str | None
 
 
+class Handed(NamedTuple):
+    """A finding and where its record was read, in builtins only: what the poll loop hands to
+    the span child (unpickling a parsers Finding there would import all of the parsers)."""
+
+    event: Mapping[str, Any]
+    url: str | None
+    server_address: str | None
+    http_method: str | None
+    time_unix_nano: int | None
+    trace_flags: int | None
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    record_timestamp_ms: int | None
+
+
+def hand_over(found: Found) -> Handed:
+    f = found.finding
+    return Handed(
+        f.event,  # type: ignore[arg-type]
+        f.url,
+        f.server_address,
+        f.http_method,
+        f.time_unix_nano,
+        f.trace_flags,
+        found.topic,
+        found.partition,
+        found.offset,
+        found.key,
+        found.record_timestamp_ms,
+    )
+
+
 def describe(
     finding: Finding,
     topic: str,
@@ -95,7 +131,14 @@ def describe(
     redactor: Redactor,
 ) -> SpanDescription | None:
     """The span of one finding; None for lifecycle statuses (include_status), not errors."""
-    event = finding.event
+    found = Found(finding, topic, partition, offset, key, record_timestamp_ms)
+    return describe_handed(hand_over(found), group_id, redactor)
+
+
+def describe_handed(handed: Handed, group_id: str, redactor: Redactor) -> SpanDescription | None:
+    """`describe`, for what the poll loop handed over."""
+    event, topic, partition, offset = handed.event, handed.topic, handed.partition, handed.offset
+    finding, key, record_timestamp_ms = handed, handed.key, handed.record_timestamp_ms
     if event["category"] == "status":
         return None
     vendor, code = event["vendor"], event["code"]
@@ -108,6 +151,8 @@ def describe(
         "vendor_error.transient": event["transient"],
         "vendor_error.known": event["known"],
         "error.type": code,
+        # The vendor is the remote service that failed (semantic conventions: peer.service).
+        "peer.service": vendor,
         "messaging.system": "kafka",
         "messaging.operation.type": "process",
         "messaging.consumer.group.name": group_id,
@@ -123,6 +168,14 @@ def describe(
         attributes["url.full"] = redactor.text(finding.url)
     if finding.http_method:
         attributes["http.request.method"] = finding.http_method
+    # The application that logged the error, and its namespace, when known (the parsers read
+    # them from the record; a topic or header mapping may fill the service: services.py).
+    service = event.get("service")
+    if service:
+        attributes["vendor_error.service"] = service
+    namespace = event.get("namespace")
+    if namespace:
+        attributes["vendor_error.namespace"] = namespace
     if event["correlation_id"]:
         attributes["vendor_error.correlation_id"] = event["correlation_id"]
     if key:
@@ -163,19 +216,16 @@ class SpanWriter:
     BatchSpanProcessor (locks, and a queue that drops spans silently when full) buy nothing
     here and cost most of the time: a ReadableSpan is built directly, with the sampler and id
     generator a TracerProvider would use (OTEL_TRACES_SAMPLER and friends are honoured), and
-    handed to the exporter `batch_size` at a time, or on flush.
+    handed to the exporter `batch_size` at a time, or on flush (`send`, in this process), or
+    taken by whoever exports them elsewhere (`add`, `take`: the span child's export thread).
     """
 
     def __init__(
         self,
         resource: Resource,
-        exporter: SpanExporter | None = None,
+        exporter: SpanExporter,
         batch_size: int = EXPORT_BATCH,
     ) -> None:
-        if exporter is None:
-            from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
-
-            exporter = OTLPSpanExporter()
         self._exporter = exporter
         provider = TracerProvider(resource=resource)  # only for what it reads from OTEL_*
         self._sampler = provider.sampler
@@ -189,13 +239,31 @@ class SpanWriter:
     def pending(self) -> int:
         return len(self._pending)
 
-    def send(self, descriptions: list[SpanDescription]) -> None:
+    @property
+    def batch_size(self) -> int:
+        return self._batch_size
+
+    @property
+    def exporter(self) -> SpanExporter:
+        return self._exporter
+
+    def add(self, descriptions: list[SpanDescription]) -> None:
+        """Make the spans (those the sampler keeps) and keep them pending."""
         pending = self._pending
         for d in descriptions:
             span = self._span(d)
             if span is not None:
                 pending.append(span)
-        if len(pending) >= self._batch_size:
+
+    def take(self) -> list[ReadableSpan]:
+        """At most one batch of the pending spans, oldest first, for export elsewhere."""
+        taken = self._pending[: self._batch_size]
+        del self._pending[: self._batch_size]
+        return taken
+
+    def send(self, descriptions: list[SpanDescription]) -> None:
+        self.add(descriptions)
+        if len(self._pending) >= self._batch_size:
             self.export()
 
     def _span(self, d: SpanDescription) -> ReadableSpan | None:
@@ -234,17 +302,10 @@ class SpanWriter:
     def export(self) -> bool:
         """Export what is pending; False when the exporter failed (the spans are dropped)."""
         spans, self._pending = self._pending, []
-        if not spans:
-            return True
-        try:
-            result = self._exporter.export(spans)
-        except Exception as exc:  # an exporter bug must not take the spans process down
-            log.warning("span export failed", extra={"spans": len(spans), "error": repr(exc)})
-            return False
-        if result is not SpanExportResult.SUCCESS:
+        exported = export_spans(self._exporter, spans)
+        if not exported:
             log.warning("span export failed", extra={"spans": len(spans)})
-            return False
-        return True
+        return exported
 
     def flush(self, timeout_seconds: float) -> bool:
         exported = self.export()
@@ -255,8 +316,19 @@ class SpanWriter:
         self._exporter.shutdown()
 
 
-def describe_all(found: list[Found], group_id: str, redactor: Redactor) -> list[SpanDescription]:
-    described = (describe(*item, group_id, redactor) for item in found)
+def export_spans(exporter: SpanExporter, spans: list[ReadableSpan]) -> bool:
+    """One export call; False when the exporter failed (the spans are then dropped)."""
+    if not spans:
+        return True
+    try:
+        return exporter.export(spans) is SpanExportResult.SUCCESS
+    except Exception as exc:  # an exporter bug must not take the spans process down
+        log.warning("span exporter raised", extra={"spans": len(spans), "error": repr(exc)})
+        return False
+
+
+def describe_all(handed: list[Handed], group_id: str, redactor: Redactor) -> list[SpanDescription]:
+    described = (describe_handed(item, group_id, redactor) for item in handed)
     return [description for description in described if description is not None]
 
 
@@ -273,94 +345,11 @@ class LocalSpans:
 
     def write(self, work: Work) -> None:
         if work.findings:
-            self._writer.send(describe_all(work.findings, self._group_id, self._redactor))
+            handed = [hand_over(found) for found in work.findings]
+            self._writer.send(describe_all(handed, self._group_id, self._redactor))
 
     def flush(self, timeout_seconds: float) -> bool:
         return self._writer.flush(timeout_seconds)
 
     def close(self, timeout_seconds: float) -> None:
         self._writer.close(timeout_seconds)
-
-
-class _Flush(NamedTuple):
-    number: int
-    timeout_seconds: float
-
-
-class SpanShipper:
-    """The span sink of `vendor-errors run`: hands findings to the exporting child (child.py),
-    never blocks on it; when the child is behind, findings are dropped, records never wait."""
-
-    at_dispatch = False
-
-    def __init__(self, log_level: str, group_id: str, redact: bool) -> None:
-        self._child = Child(
-            "span-exporter",
-            _child_main,
-            (group_id, redact),
-            capacity=QUEUE_BATCHES,
-            log_level=log_level,
-            niceness=EXPORTER_NICENESS,
-        )
-        self.dropped = 0
-        self._warned_at = 0.0
-        self._flushes = 0
-
-    def write(self, work: Work) -> None:
-        found = work.findings
-        if found and not self._child.offer(found):
-            self.dropped += len(found)
-            if time.monotonic() - self._warned_at > 60:
-                self._warned_at = time.monotonic()
-                log.warning(
-                    "span exporter behind; spans dropped", extra={"dropped_total": self.dropped}
-                )
-
-    def flush(self, timeout_seconds: float) -> bool:
-        """Wait until the child exported what it was given so far (or the time is up)."""
-        deadline = time.monotonic() + timeout_seconds
-        self._flushes += 1
-        if not self._child.offer(_Flush(self._flushes, timeout_seconds)):
-            return False
-        while True:
-            try:
-                number, flushed = self._child.answer(deadline - time.monotonic())
-            except queue.Empty:
-                return False
-            if number == self._flushes:  # answers to flushes given up on are skipped
-                return bool(flushed)
-
-    def close(self, timeout_seconds: float) -> None:
-        """Let the child export what it has and exit, within `timeout_seconds`."""
-        self._child.stop(timeout_seconds)
-
-
-def _child_main(inbox: Inbox, group_id: str, redact: bool) -> None:
-    from vendor_errors.processor.sinks.metrics import service_resource
-
-    # Spans are best effort, records are not: when CPU is short (a small node, a broker on the
-    # same host) the exporter gives way to the poll loop (nice); behind, it drops (SpanShipper).
-    batch_size, delay = _export_settings(os.environ)
-    writer = SpanWriter(service_resource(), batch_size=batch_size)
-    redactor = Redactor(redact)
-    oldest = 0.0  # when the oldest pending span was described
-    close_within = 5.0
-    try:
-        while True:
-            wait = delay if not writer.pending else oldest - time.monotonic()
-            try:
-                item = inbox.get(wait)
-            except Stopped as stop:
-                close_within = stop.within_seconds
-                break
-            if item is None:
-                if writer.pending:
-                    writer.export()
-            elif type(item) is _Flush:
-                inbox.answer((item.number, writer.flush(item.timeout_seconds)))
-            else:
-                if not writer.pending:
-                    oldest = time.monotonic() + delay
-                writer.send(describe_all(item, group_id, redactor))
-    finally:
-        writer.close(close_within)

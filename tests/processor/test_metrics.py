@@ -10,7 +10,16 @@ from prometheus_client.parser import text_string_to_metric_families
 from vendor_errors import catalog
 from vendor_errors.processor.sinks.metrics import OTHER, LabelGuard, Metrics
 
-ERROR_LABELS = {"vendor", "code", "channel", "category", "severity", "transient", "known"}
+ERROR_LABELS = {
+    "vendor",
+    "code",
+    "channel",
+    "category",
+    "severity",
+    "transient",
+    "known",
+    "service",
+}
 
 
 @pytest.fixture(scope="module")
@@ -27,7 +36,13 @@ def scrape(metrics: Metrics) -> dict[str, list[tuple[dict[str, str], float]]]:
     return samples
 
 
-def event(code: str, known: bool, vendor: str = "8x8", channel: str | None = None) -> dict:
+def event(
+    code: str,
+    known: bool,
+    vendor: str = "8x8",
+    channel: str | None = None,
+    service: str | None = None,
+) -> dict:
     return {
         "vendor": vendor,
         "code": code,
@@ -36,6 +51,8 @@ def event(code: str, known: bool, vendor: str = "8x8", channel: str | None = Non
         "severity": "error",
         "transient": False,
         "known": known,
+        "service": service,
+        "namespace": None,
     }
 
 
@@ -59,6 +76,7 @@ def test_names_and_labels_are_the_contracts(loaded: catalog.Catalog) -> None:
         "severity": "error",
         "transient": "false",
         "known": "true",
+        "service": "",  # the record named no service
     }
     assert value == 3
     records = {s[0]["outcome"]: s[1] for s in samples["vendor_errors_records_total"]}
@@ -166,3 +184,78 @@ def test_delivered_work_is_counted_as_the_sink_is_written(loaded: catalog.Catalo
     assert errors == {"1300": 2, "7302": 1}
     count = samples["vendor_errors_process_duration_seconds_count"]
     assert count == [({"topic": "app-logs"}, 1)]
+
+
+def test_services_fold_into_other_past_the_bound() -> None:
+    guard = LabelGuard(max_unknown_codes_per_vendor=2, max_services=2)
+    assert guard.service(None) == "" and guard.service("") == ""
+    assert guard.service("checkout") == "checkout"
+    assert guard.service("billing") == "billing"
+    assert guard.service("search") == OTHER
+    assert guard.service("checkout") == "checkout"  # admitted services stay admitted
+
+
+def test_a_thousand_services_keep_the_series_bounded(loaded: catalog.Catalog) -> None:
+    metrics = Metrics(loaded, max_unknown_codes_per_vendor=5)  # max_services: default 200
+    try:
+        tally: Counter = Counter()
+        for number in range(1000):
+            for code in ("1300", "1301"):
+                tally[metrics.error_key(event(code, True, service=f"svc-{number}"))] += 1
+        tally[metrics.error_key(event("1300", True))] += 1  # one record naming no service
+        metrics.add_errors(tally)
+        series = scrape(metrics)["vendor_errors_total"]
+    finally:
+        metrics.close()
+    services = {labels["service"] for labels, _ in series}
+    assert len(services) == 200 + 2  # the first 200, _OTHER and ""
+    assert {f"svc-{n}" for n in range(200)} <= services and {OTHER, ""} <= services
+    assert len(series) == 2 * 201 + 1  # vendors x codes x services, bounded
+    other = sum(value for labels, value in series if labels["service"] == OTHER)
+    assert other == 2 * 800
+    assert sum(value for _, value in series) == 2001
+
+
+def test_span_counts_and_child_memory_are_exported(loaded: catalog.Catalog) -> None:
+    from vendor_errors.processor.child import Child
+
+    from tests.processor.test_child import stuck
+
+    metrics = Metrics(loaded, max_unknown_codes_per_vendor=5)
+    helper = Child("stuck", stuck, (), capacity=1, log_level="WARNING")
+    try:
+        assert helper.answer(30) == "started"
+        metrics.spans.shed, metrics.spans.exported, metrics.spans.failed = 7, 5, 3
+        samples = scrape(metrics)
+    finally:
+        helper.stop(1.0)
+        metrics.close()
+    assert samples["vendor_errors_spans_shed_total"] == [({}, 7)]
+    assert samples["vendor_errors_spans_exported_total"] == [({}, 5)]
+    assert samples["vendor_errors_spans_export_failed_total"] == [({}, 3)]
+    (labels, rss), *_ = samples["vendor_errors_child_resident_memory_bytes"]
+    assert labels == {"child": "stuck"} and rss > 5 * 1024 * 1024  # a Python interpreter
+
+
+def test_otel_sdk_disabled_keeps_the_prometheus_endpoint(
+    loaded: catalog.Catalog, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # OTEL_SDK_DISABLED turns off what goes out over OTLP; /metrics is the processor's own.
+    monkeypatch.setenv("OTEL_SDK_DISABLED", "true")
+    metrics = Metrics(loaded, max_unknown_codes_per_vendor=5, otlp=True)
+    try:
+        metrics.add_errors(Counter({metrics.error_key(event("1300", True)): 1}))
+        samples = scrape(metrics)
+    finally:
+        metrics.close()
+    assert [value for _, value in samples["vendor_errors_total"]] == [1]
+
+
+def test_a_flush_does_not_repeat_series_in_the_next_scrape(loaded: catalog.Catalog) -> None:
+    metrics = Metrics(loaded, max_unknown_codes_per_vendor=5)
+    try:
+        metrics.add_errors(Counter({metrics.error_key(event("1300", True)): 2}))
+        assert metrics.flush(5)  # pushes (none here); /metrics is collected at the scrape
+        assert [value for _, value in scrape(metrics)["vendor_errors_total"]] == [2]
+    finally:
+        metrics.close()

@@ -11,9 +11,10 @@ from opentelemetry.trace import SpanKind, StatusCode
 from vendor_errors.parsers import Finding
 from vendor_errors.processor.privacy import Redactor
 from vendor_errors.processor.protocols import Work
+from vendor_errors.processor.sinks.span_shipper import SpanShipper
 from vendor_errors.processor.sinks.spans import (
+    ExportSettings,
     Found,
-    SpanShipper,
     SpanWriter,
     describe,
     parent_context,
@@ -65,6 +66,8 @@ def finding(**event_fields: object) -> Finding:
         "trace_id": TRACE_ID,
         "span_id": SPAN_ID,
         "correlation_id": "req-1",
+        "service": "checkout",
+        "namespace": "shop",
         "source": {"topic": "app-logs", "partition": 2, "offset": 41},
     }
     event.update(event_fields)
@@ -91,6 +94,9 @@ def test_one_span_with_the_contract_attributes(captured) -> None:
     assert attrs["vendor_error.transient"] is False
     assert attrs["vendor_error.known"] is True
     assert attrs["error.type"] == "7302"
+    assert attrs["vendor_error.service"] == "checkout"
+    assert attrs["vendor_error.namespace"] == "shop"
+    assert attrs["peer.service"] == "webex"  # the vendor is the peer that failed
     assert attrs["http.response.status_code"] == 400
     assert attrs["http.request.method"] == "POST"
     assert attrs["server.address"] == "api.webexconnect.io"
@@ -104,6 +110,14 @@ def test_one_span_with_the_contract_attributes(captured) -> None:
     assert span.kind is SpanKind.INTERNAL
     assert span.status.status_code is StatusCode.ERROR
     assert span.status.description == "Recipient [phone] is not on WhatsApp"
+
+
+def test_no_service_attributes_when_the_record_names_none(captured) -> None:
+    captured.emit(finding(service=None, namespace=None), "app-logs", 2, 41)
+    (span,) = captured.spans()
+    attrs = dict(span.attributes or {})
+    assert "vendor_error.service" not in attrs and "vendor_error.namespace" not in attrs
+    assert attrs["peer.service"] == "webex"
 
 
 def test_child_of_the_records_trace_even_when_unsampled(captured) -> None:
@@ -144,7 +158,7 @@ def test_a_child_process_exports_them_over_otlp(monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", receiver.endpoint)
     monkeypatch.setenv("OTEL_SERVICE_NAME", "shipper-test")
     try:
-        shipper = SpanShipper("WARNING", "g", redact=True)
+        shipper = SpanShipper("WARNING", "g", True, ("otlp_proto_http",))
         found = [Found(finding(), "app-logs", 0, n, None, None) for n in range(25)]
         # A lifecycle status is no error span: the child drops it.
         found.append(Found(finding(category="status"), "app-logs", 0, 25, None, None))
@@ -156,6 +170,9 @@ def test_a_child_process_exports_them_over_otlp(monkeypatch: pytest.MonkeyPatch)
         assert span["trace_id"] == TRACE_ID and span["parent_span_id"] == SPAN_ID
         assert span["attributes"]["vendor_error.code"] == "7302"
         assert span["attributes"]["messaging.consumer.group.name"] == "g"
+        assert span["attributes"]["vendor_error.service"] == "checkout"
+        assert span["attributes"]["vendor_error.namespace"] == "shop"
+        assert span["attributes"]["peer.service"] == "webex"
         # Redacted in the child, as in the poll loop before.
         assert span["status_message"] == "Recipient [phone] is not on WhatsApp"
         assert span["status_code"] == 2  # STATUS_CODE_ERROR
@@ -168,16 +185,22 @@ def test_export_batch_and_delay_follow_the_standard_variables() -> None:
     from vendor_errors.processor.sinks.spans import (
         EXPORT_BATCH,
         EXPORT_DELAY_SECONDS,
+        QUEUE_SPANS,
         _export_settings,
     )
 
-    assert _export_settings({}) == (EXPORT_BATCH, EXPORT_DELAY_SECONDS)
+    assert _export_settings({}) == (EXPORT_BATCH, EXPORT_DELAY_SECONDS, QUEUE_SPANS)
     assert _export_settings(
-        {"OTEL_BSP_MAX_EXPORT_BATCH_SIZE": "64", "OTEL_BSP_SCHEDULE_DELAY": "60000"}
-    ) == (64, 60.0)
+        {
+            "OTEL_BSP_MAX_EXPORT_BATCH_SIZE": "64",
+            "OTEL_BSP_SCHEDULE_DELAY": "60000",
+            "OTEL_BSP_MAX_QUEUE_SIZE": "100",
+        }
+    ) == ExportSettings(64, 60.0, 100)
     assert _export_settings({"OTEL_BSP_SCHEDULE_DELAY": "soon"}) == (
         EXPORT_BATCH,
         EXPORT_DELAY_SECONDS,
+        QUEUE_SPANS,
     )
 
 
