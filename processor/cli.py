@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import shtab
+from vendor_errors.catalog.model import VENDORS
 from vendor_errors.processor import __version__
 from vendor_errors.processor.suggestions import closest, did_you_mean
 
@@ -18,8 +19,7 @@ COMMANDS = ("scan", "run", "catalog")
 # Shell functions the completion scripts call for values that are not files (see scan's
 # --vendor). The list is the catalog's closed set of vendors.
 _COMPLETION_PREAMBLE = {
-    "bash": '_vendor_errors_vendors() {\n  compgen -W "dynamics365 salesforce pipedrive 8x8 '
-    'webex" -- "$1"\n}\n',
+    "bash": f'_vendor_errors_vendors() {{\n  compgen -W "{" ".join(VENDORS)}" -- "$1"\n}}\n',
 }
 
 EPILOG = """\

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import gzip
+import os
 import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import BinaryIO, TextIO
+from typing import BinaryIO, TextIO, cast
 
 
 class Progress:
@@ -42,7 +43,8 @@ class Progress:
 @contextmanager
 def open_input(path: str) -> Iterator[BinaryIO]:
     if path == "-":
-        yield sys.stdin.buffer
+        stdin = sys.stdin.buffer
+        yield cast(BinaryIO, _Terminal(stdin.fileno())) if stdin.isatty() else stdin
         return
     with open(path, "rb") as raw:
         if is_gzip(raw):
@@ -50,6 +52,25 @@ def open_input(path: str) -> Iterator[BinaryIO]:
                 yield unzipped  # type: ignore[misc]
         else:
             yield raw
+
+
+class _Terminal:
+    """A terminal's input, read as typed: one Ctrl-D ends it. (A buffered read of 1 MiB would
+    take a Ctrl-D as the end of one read only, and wait for another.)"""
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+        self.ended = False
+
+    def read(self, size: int = -1) -> bytes:
+        if self.ended:
+            return b""
+        data = os.read(self.fd, size if size > 0 else 1 << 16)
+        self.ended = not data
+        return data
+
+    def seekable(self) -> bool:
+        return False
 
 
 def is_gzip(raw: BinaryIO) -> bool:

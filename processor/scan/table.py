@@ -64,7 +64,7 @@ def _head(summary: Summary, totals: Totals) -> list[str]:
     if summary.first is not None and summary.last is not None:
         none = f" ({summary.untimed:,} without a time)" if summary.untimed else ""
         span = f"{rfc3339(summary.first)} to {rfc3339(summary.last)}"
-        lines += _wrap(f"Errors logged from {span}{none}")
+        lines += _wrap(f"Errors from {span}{none}")
     return lines
 
 
@@ -142,7 +142,7 @@ def _services(summary: Summary, totals: Totals) -> list[str]:
 def _counts(counter: Counter[str], most: int = 3) -> str:
     top = counter.most_common(most)
     more = len(counter) - len(top)
-    return ", ".join(f"{name} {count:,}" for name, count in top) + (
+    return ", ".join(f"{_clip(name, 24)} {count:,}" for name, count in top) + (
         f", +{more} more" if more > 0 else ""
     )
 
@@ -165,7 +165,7 @@ def _top_codes(summary: Summary, totals: Totals, cat: catalog.Catalog, top: int)
             f"{count:>7,}  {vendor:<13}{_clip(named, 25):<26}{_clip(category, 17):<18}"
             f"{severity:<9}{'yes' if is_transient else 'no'}"
         )
-        message = event["message"] + ("" if event["known"] else "  [not in the catalog]")
+        message = ("" if event["known"] else "[not in the catalog] ") + event["message"]
         lines += _wrap(message, INDENT)
         lines += _wrap(entry.remediation, INDENT + "-> ", INDENT + "   ", lines=3)
         services = totals.services_by_kind.get(key)
