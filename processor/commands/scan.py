@@ -61,7 +61,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     paths = parser.add_argument(
-        "paths", nargs="*", metavar="PATH", help="log files to read; '-' or nothing reads stdin"
+        "paths",
+        nargs="*",
+        metavar="PATH",
+        help="log files to read (.gz too); '-' or nothing reads stdin",
     )
     paths.complete = {"bash": "_shtab_compgen_files", "zsh": "_files"}  # type: ignore[attr-defined]
     reading = parser.add_argument_group("reading")
@@ -70,7 +73,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "--follow",
         action="store_true",
         help="keep reading the files as they grow, like 'tail -F' (rotation and truncation "
-        "followed); Ctrl-C stops and prints the table",
+        "followed), until Ctrl-C or SIGTERM; then the table, if --format table",
     )
     reading.add_argument(
         "--pattern",
