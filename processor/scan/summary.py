@@ -11,6 +11,7 @@ from vendor_errors.processor.scan.selection import Selection, service_of
 # (vendor, code, channel, category, severity, transient): what the table tells apart.
 Kind = tuple[str, str, str | None, str, str, bool]
 SEEN_SERVICES = 10_000
+_NEVER = 1 << 126  # later than any time: "no time seen yet"
 
 
 @dataclass
@@ -26,14 +27,17 @@ class Summary:
     # Errors the selection left out, and of those the ones a time window could not place.
     left_out: int = 0
     left_out_untimed: int = 0
-    # Selected errors: their records' time range (Unix ns), and how many had no time.
-    first: int | None = None
-    last: int | None = None
+    # Selected errors: their records' time range (Unix ns; see first, last), how many had none.
+    earliest: int = _NEVER
+    latest: int = -_NEVER
     untimed: int = 0
     # (kind, service) -> events, for events that name their service.
     services: Counter[tuple[Kind, str]] = field(default_factory=Counter)
     # With --service: the services of the errors it left out (to suggest a spelling).
     services_seen: set[str] = field(default_factory=set)
+
+    def __post_init__(self) -> None:
+        self.filtering = self.selection.active  # once: add_findings runs per error
 
     def add_quiet(self, records: int) -> None:
         """Records found to hold no vendor error without being looked at one by one."""
@@ -50,8 +54,9 @@ class Summary:
     def add_findings(self, result: Result) -> list[Finding]:
         """Count the record's findings; return those the selection keeps (to print)."""
         findings = result.findings
-        if self.selection.active:
+        if self.filtering:
             findings = [finding for finding in findings if self._selected(finding)]
+        by_kind, samples = self.by_kind, self.samples
         for finding in findings:
             event = finding.event
             category = event["category"]
@@ -66,21 +71,31 @@ class Summary:
                 event["severity"],
                 event["transient"],
             )
-            self.by_kind[key] += 1
-            if key not in self.samples:
-                self.samples[key] = event
+            by_kind[key] += 1
+            if key not in samples:
+                samples[key] = event
             nanos = finding.time_unix_nano
             if nanos is None:
                 self.untimed += 1
             else:
-                if self.first is None or nanos < self.first:
-                    self.first = nanos
-                if self.last is None or nanos > self.last:
-                    self.last = nanos
-            service = service_of(finding)
-            if service is not None:
-                self.services[(key, service)] += 1
+                if nanos < self.earliest:
+                    self.earliest = nanos
+                if nanos > self.latest:
+                    self.latest = nanos
+            # Read as a plain key: events gain `service` with issue 14 (None until then).
+            service = event.get("service")  # type: ignore[typeddict-item,unused-ignore]
+            if service:
+                self.services[(key, str(service))] += 1
         return findings
+
+    @property
+    def first(self) -> int | None:
+        """The earliest record time of the selected errors (Unix ns), None if none had one."""
+        return self.earliest if self.earliest != _NEVER else None
+
+    @property
+    def last(self) -> int | None:
+        return self.latest if self.latest != -_NEVER else None
 
     def _selected(self, finding: Finding) -> bool:
         if self.selection.keeps(finding):
