@@ -169,6 +169,16 @@ def _is_optional(annotation: Any) -> bool:
     return type(None) in typing.get_args(annotation)
 
 
+def _variable_hint(path: list[str], wrong: int, names: list[str]) -> str:
+    """'did you mean VENDOR_ERRORS_KAFKA__TOPICS?' when one of `names` is close to
+    `path[wrong]` (the unknown section or setting), else the names to choose from."""
+    match = closest(path[wrong], names)
+    if match is None:
+        return f"one of {', '.join(names)}"
+    path = [*path[:wrong], match, *path[wrong + 1 :]]
+    return f"did you mean {ENV_PREFIX}{'__'.join(path).upper()}?"
+
+
 def environment_overrides(environ: Mapping[str, str]) -> tuple[dict[str, Any], dict[str, str]]:
     """Settings from `VENDOR_ERRORS_SECTION__NAME` variables, and which variable set each one."""
     values: dict[str, Any] = {}
@@ -187,22 +197,12 @@ def environment_overrides(environ: Mapping[str, str]) -> tuple[dict[str, Any], d
         section, name = path
         section_model = Settings.model_fields.get(section)
         if section_model is None:
-            match = closest(section, Settings.model_fields)
-            hint = (
-                f"did you mean {ENV_PREFIX}{match.upper()}__{name.upper()}?"
-                if match is not None
-                else f"one of {', '.join(Settings.model_fields)}"
-            )
+            hint = _variable_hint([section, name], 0, list(Settings.model_fields))
             raise ConfigError(f"{variable}: unknown section {section!r} ({hint})")
         section_type = section_model.annotation
         assert isinstance(section_type, type) and issubclass(section_type, BaseModel)
         if name not in section_type.model_fields:
-            match = closest(name, section_type.model_fields)
-            hint = (
-                f"did you mean {ENV_PREFIX}{section.upper()}__{match.upper()}?"
-                if match is not None
-                else f"one of {', '.join(section_type.model_fields)}"
-            )
+            hint = _variable_hint([section, name], 1, list(section_type.model_fields))
             raise ConfigError(f"{variable}: unknown setting {section}.{name} ({hint})")
         annotation = _field_type(section, name)
         value: Any = raw

@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 from kafka import KafkaConsumer
 
+from tests.cli import scan
 from tests.support.kafka_broker import free_port
 
 REPO = Path(__file__).resolve().parent.parent
@@ -129,11 +130,8 @@ def test_the_demo_run_finds_what_scan_finds(
     """`python examples/local_stack.py` against the test broker: every event `scan` finds on
     examples/ comes out of `run` on the enriched topic, nothing more, nothing dead-lettered."""
     started = datetime.now(UTC)
-    scanned = subprocess.run(
-        [sys.executable, "-m", "vendor_errors.processor.cli", "scan", "--format", "jsonl",
-         *map(str, EXAMPLES)],
-        cwd=REPO, capture_output=True, timeout=120, check=True,
-    )  # fmt: skip
+    scanned = scan("--format", "jsonl", *map(str, EXAMPLES))
+    assert scanned.returncode == 0, scanned.stderr
     expected = [json.loads(line) for line in scanned.stdout.splitlines()]
     assert len(expected) > 100
 
@@ -197,9 +195,5 @@ def test_the_demo_run_finds_what_scan_finds(
 
 def scanned_records() -> int:
     """How many records scan reads in examples/ (its table's first figure)."""
-    table = subprocess.run(
-        [sys.executable, "-m", "vendor_errors.processor.cli", "scan", "--format", "table",
-         *map(str, EXAMPLES)],
-        cwd=REPO, capture_output=True, text=True, timeout=120, check=True,
-    ).stdout  # fmt: skip
+    table = scan("--format", "table", *map(str, EXAMPLES)).stdout.decode()
     return int(table.split(" records in ", 1)[0].replace(",", ""))

@@ -3,28 +3,20 @@
 from __future__ import annotations
 
 import importlib.metadata
-import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from vendor_errors.processor.config import ConfigError, load_settings
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.cli import vendor_errors
 
 
-def cli(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "vendor_errors.processor.cli", *args],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-        stdin=subprocess.DEVNULL,
-        env=os.environ | env,
+def cli(*args: str) -> subprocess.CompletedProcess[str]:
+    done = vendor_errors(*args)
+    return subprocess.CompletedProcess(
+        done.args, done.returncode, done.stdout.decode(), done.stderr.decode()
     )
 
 

@@ -22,19 +22,9 @@ from vendor_errors.processor.scan.selection import Selection
 from vendor_errors.processor.scan.summary import Summary
 from vendor_errors.processor.scan.table import WIDTH, render
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.cli import ROOT, scan
+
 EXAMPLES = sorted((ROOT / "examples").glob("*.log"))
-
-
-def scan(*args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
-    return subprocess.run(
-        [sys.executable, "-m", "vendor_errors.processor.cli", "scan", *args],
-        cwd=ROOT,
-        input=stdin,
-        capture_output=True,
-        timeout=120,
-        check=False,
-    )
 
 
 def record(when: str | None, code: int = 1300, service: str | None = None) -> bytes:
