@@ -38,6 +38,9 @@ from tests.support.kafka_broker import (  # noqa: E402 - needs the repo root on 
 )
 
 PROCESSOR_STOP_TIMEOUT_S = 30.0
+# Kafka's default limit for one record (message.max.bytes, about 1 MB): a larger log record is
+# not fed (and said so); scan would count it as too large.
+MAX_RECORD_BYTES = 1_000_000
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -57,7 +60,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         nargs="*",
         type=Path,
         default=None,
-        help="log files to feed, one record per line (default: examples/*.log)",
+        help="log files to feed, one Kafka record per log record (default: examples/*.log)",
     )
     parser.add_argument(
         "--replay", type=float, default=0.0, metavar="SECONDS", help="feed the logs again every N s"
@@ -105,20 +108,28 @@ def log_files(args: argparse.Namespace) -> list[Path]:
 
 
 def feed(bootstrap: str, topic: str, files: list[Path]) -> int:
-    """Produce every non-empty line of ``files`` as one record, keyed by the file's name."""
+    """Produce each log record of ``files`` as one Kafka record, keyed by the file's name.
+
+    A record is what a log shipper sends and what `vendor-errors scan` reads as one: a line,
+    or a multi-line record grouped as scan groups it (a stack trace, a pretty-printed body).
+    Feeding lines instead would send the fragments of those (`{`, `]`) as records of their
+    own, which `run` rightly dead-letters.
+    """
     from kafka import KafkaProducer
+    from vendor_errors.parsers import iter_records
 
     producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=20)
     sent = 0
     try:
         for path in files:
             key = path.name.encode()
-            with path.open("rb") as lines:
-                for line in lines:
-                    line = line.rstrip(b"\r\n")
-                    if line.strip():
-                        producer.send(topic, key=key, value=line)
-                        sent += 1
+            with path.open("rb") as stream:
+                for line, record in iter_records(stream, MAX_RECORD_BYTES):
+                    if len(record) > MAX_RECORD_BYTES:
+                        print(f"{path}:{line}: a record over 1 MB, not fed", file=sys.stderr)
+                        continue
+                    producer.send(topic, key=key, value=record)
+                    sent += 1
         producer.flush(timeout=60)
     finally:
         producer.close()

@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from vendor_errors.processor.suggestions import closest
 
 ENV_PREFIX = "VENDOR_ERRORS_"
 # Where `vendor-errors run` looks for the file when --config is not given.
@@ -259,6 +260,16 @@ def _is_optional(annotation: Any) -> bool:
     return type(None) in typing.get_args(annotation)
 
 
+def _variable_hint(path: list[str], wrong: int, names: list[str]) -> str:
+    """'did you mean VENDOR_ERRORS_KAFKA__TOPICS?' when one of `names` is close to
+    `path[wrong]` (the unknown section or setting), else the names to choose from."""
+    match = closest(path[wrong], names)
+    if match is None:
+        return f"one of {', '.join(names)}"
+    path = [*path[:wrong], match, *path[wrong + 1 :]]
+    return f"did you mean {ENV_PREFIX}{'__'.join(path).upper()}?"
+
+
 def environment_overrides(environ: Mapping[str, str]) -> tuple[dict[str, Any], dict[str, str]]:
     """Settings from `VENDOR_ERRORS_SECTION__NAME` variables, and which variable set each one."""
     values: dict[str, Any] = {}
@@ -277,17 +288,13 @@ def environment_overrides(environ: Mapping[str, str]) -> tuple[dict[str, Any], d
         section, name = path
         section_model = Settings.model_fields.get(section)
         if section_model is None:
-            raise ConfigError(
-                f"{variable}: unknown section {section!r} "
-                f"(one of {', '.join(Settings.model_fields)})"
-            )
+            hint = _variable_hint([section, name], 0, list(Settings.model_fields))
+            raise ConfigError(f"{variable}: unknown section {section!r} ({hint})")
         section_type = section_model.annotation
         assert isinstance(section_type, type) and issubclass(section_type, BaseModel)
         if name not in section_type.model_fields:
-            raise ConfigError(
-                f"{variable}: unknown setting {section}.{name} "
-                f"(one of {', '.join(section_type.model_fields)})"
-            )
+            hint = _variable_hint([section, name], 1, list(section_type.model_fields))
+            raise ConfigError(f"{variable}: unknown setting {section}.{name} ({hint})")
         annotation = _field_type(section, name)
         value: Any = raw
         if _is_list(annotation):
@@ -309,6 +316,18 @@ def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
     return merged
 
 
+def _yaml_error(path: Path, error: yaml.YAMLError) -> str:
+    """'FILE:LINE:COLUMN: not valid YAML: what, where' (PyYAML's own text names no file)."""
+    if not isinstance(error, yaml.MarkedYAMLError) or error.problem_mark is None:
+        return f"{path}: not valid YAML: {error}"
+    mark = error.problem_mark
+    what = error.problem or "not valid YAML"
+    context = ""
+    if error.context and error.context_mark is not None:
+        context = f" ({error.context} at line {error.context_mark.line + 1})"
+    return f"{path}:{mark.line + 1}:{mark.column + 1}: not valid YAML: {what}{context}"
+
+
 def _read_file(path: Path) -> dict[str, Any]:
     try:
         text = path.read_text(encoding="utf-8")
@@ -317,7 +336,7 @@ def _read_file(path: Path) -> dict[str, Any]:
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML: {exc}") from None
+        raise ConfigError(_yaml_error(path, exc)) from None
     if data is None:
         return {}
     if not isinstance(data, dict):
@@ -329,8 +348,24 @@ def _describe(problems: list[tuple[str, str]], origins: dict[str, str], path: Pa
     lines = []
     for location, message in problems:
         origin = origins.get(location) or (str(path) if path is not None else None)
-        lines.append(f"{location}: {message}" + (f" (from {origin})" if origin else ""))
+        hint = _suggestion(location.split(".")) if message == "unknown setting" else ""
+        lines.append(f"{location}: {message}" + (f" (from {origin})" if origin else "") + hint)
     return "invalid configuration:\n  " + "\n  ".join(lines)
+
+
+def _suggestion(location: list[str]) -> str:
+    """'; did you mean kafka.bootstrap_servers?' for an unknown key, when one is close."""
+    model: type[BaseModel] = Settings
+    for part in location[:-1]:
+        field = model.model_fields.get(part)
+        annotation = field.annotation if field is not None else None
+        if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
+            return ""
+        model = annotation
+    match = closest(location[-1], model.model_fields)
+    if match is None:
+        return ""
+    return f"; did you mean {'.'.join([*location[:-1], match])}?"
 
 
 def _pydantic_problems(error: ValidationError) -> list[tuple[str, str]]:

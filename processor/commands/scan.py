@@ -1,65 +1,81 @@
 """`vendor-errors scan`: find vendor errors in log files or stdin, no services needed.
 
 `--format jsonl` prints one contract event per line (stdout carries nothing else); `table`
-prints a summary for a person: counts by vendor, category and severity, the transient share,
-and the top codes with the vendor's message and what to do. Progress goes to stderr when it is
-a terminal. Exit status: 0, or 1 when a file could not be read, 2 on bad options.
+prints a summary for a person (processor/scan/table.py). Progress and notes go to stderr.
+Exit status: 0, or 1 when a file could not be read, 2 on bad options.
 """
 
 from __future__ import annotations
 
 import argparse
 import gzip
+import signal
 import sys
-import time
-from collections import Counter
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
-from typing import BinaryIO, TextIO
+import threading
+import types
+from collections.abc import Callable
+from typing import BinaryIO
 
 import orjson
 from vendor_errors import catalog
-from vendor_errors.parsers import (
-    Batch,
-    Event,
-    Extractor,
-    FileOrigin,
-    GrokError,
-    Result,
-    iter_batches,
-)
+from vendor_errors.parsers import Batch, Extractor, FileOrigin, GrokError, iter_batches
 from vendor_errors.processor import heap
+from vendor_errors.processor.scan import follow, options
+from vendor_errors.processor.scan.inputs import Progress, open_input, position
+from vendor_errors.processor.scan.output import AtomicFile, check_target
+from vendor_errors.processor.scan.selection import Selection
+from vendor_errors.processor.scan.summary import Summary
+from vendor_errors.processor.scan.table import TOP_CODES, render
 
-TOP_CODES = 15
+__all__ = ["Summary", "add_parser", "run"]
+
+DESCRIPTION = """\
+Read log files (JSON, logfmt or text lines; multi-line records such as stack traces and
+pretty-printed bodies are grouped; .gz files are decompressed) and report the errors that
+Dynamics 365, Salesforce, Pipedrive, 8x8 and Webex Connect returned: each with its vendor,
+code, category, severity and whether retrying may help (docs/events.md, docs/parsing.md).
+"""
+
+EPILOG = """\
+examples:
+  vendor-errors scan app.log                        a summary (on a terminal)
+  kubectl logs deploy/sms-gateway | vendor-errors scan -
+  vendor-errors scan app.log --since 2h --vendor webex --top 5
+  vendor-errors scan /var/log/app/*.log --service checkout --format jsonl
+  vendor-errors scan app.log --output errors.jsonl  events to a file (written whole)
+  vendor-errors scan --follow /var/log/app.log      new errors as they are logged
+
+--since/--until take the records' own times: ISO 8601 (2024-05-01T12:00:00Z,
+2024-05-01 12:00; no offset means UTC, as in the events) or a time ago (90s, 30m,
+2h, 7d). A time window leaves out errors whose records carry no time.
+exit status: 0 done, 1 an input could not be read, 2 bad options.
+"""
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser(
         "scan",
         help="find vendor errors in log files or stdin (no services needed)",
-        description=(
-            "Read log files (JSON, logfmt or text lines; multi-line records are grouped; "
-            ".gz files are decompressed) and report the vendor errors in them."
-        ),
+        description=DESCRIPTION,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument(
+    paths = parser.add_argument(
         "paths",
         nargs="*",
         metavar="PATH",
-        help="log files to read; '-' or nothing reads stdin",
+        help="log files to read (.gz too); '-' or nothing reads stdin",
     )
-    parser.add_argument(
-        "--format",
-        choices=("table", "jsonl"),
-        help="'table': a summary (default on a terminal); 'jsonl': one event per line",
-    )
-    parser.add_argument(
-        "--include-status",
+    paths.complete = {"bash": "_shtab_compgen_files", "zsh": "_files"}  # type: ignore[attr-defined]
+    reading = parser.add_argument_group("reading")
+    reading.add_argument(
+        "-f",
+        "--follow",
         action="store_true",
-        help="also report lifecycle statuses (Delivered, Submitted, ...) as category 'status'",
+        help="keep reading the files as they grow, like 'tail -F' (rotation and truncation "
+        "followed), until Ctrl-C or SIGTERM; then the table, if --format table",
     )
-    parser.add_argument(
+    reading.add_argument(
         "--pattern",
         action="append",
         default=[],
@@ -67,122 +83,68 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="an extra text layout, e.g. '%%{TIMESTAMP_ISO8601:timestamp} %%{LOGLEVEL:level} "
         "%%{GREEDYDATA:message}' (repeatable; see docs/parsing.md)",
     )
-    parser.add_argument("--overlay", metavar="FILE", help="a catalog overlay file")
-    parser.add_argument(
+    reading.add_argument(
         "--max-record-bytes",
-        type=int,
+        type=options.record_bytes,
         default=1 << 20,
-        metavar="N",
-        help="larger records are counted as undecodable (default: 1 MiB)",
+        metavar="SIZE",
+        help="larger records are counted as undecodable: bytes or 64KiB, 4MiB ... "
+        "(1KiB to 1GiB; default 1MiB)",
     )
+    overlay = reading.add_argument("--overlay", metavar="FILE", help="a catalog overlay file")
+    overlay.complete = {"bash": "_shtab_compgen_files", "zsh": "_files"}  # type: ignore[attr-defined]
+    which = parser.add_argument_group("which errors (repeat an option for several values)")
+    which.add_argument(
+        "--since",
+        type=options.point_in_time,
+        metavar="TIME",
+        help="only errors logged at or after TIME: 2024-05-01T12:00Z, 2h (ago), 7d ...",
+    )
+    which.add_argument(
+        "--until", type=options.point_in_time, metavar="TIME", help="only errors logged before TIME"
+    )
+    vendor = which.add_argument(
+        "--vendor",
+        action="append",
+        metavar="VENDOR",
+        help="only this vendor's errors: " + ", ".join(catalog.VENDORS) + " (any case)",
+    )
+    vendor.complete = {  # type: ignore[attr-defined]
+        "bash": "_vendor_errors_vendors",
+        "zsh": "(" + " ".join(catalog.VENDORS) + ")",
+    }
+    which.add_argument(
+        "--service",
+        action="append",
+        metavar="NAME",
+        help="only errors logged by this service (the events' 'service'; any case)",
+    )
+    which.add_argument(
+        "--include-status",
+        action="store_true",
+        help="also report lifecycle statuses (Delivered, Submitted, ...) as category 'status'",
+    )
+    output = parser.add_argument_group("output")
+    output.add_argument(
+        "--format",
+        choices=("table", "jsonl"),
+        help="'table': a summary (the default when stdout is a terminal, or with --top); "
+        "'jsonl': one event per line (otherwise)",
+    )
+    output.add_argument(
+        "--top",
+        type=options.top_count,
+        metavar="N",
+        help=f"list the N most frequent codes in the table (default {TOP_CODES})",
+    )
+    target = output.add_argument(
+        "-o",
+        "--output",
+        metavar="FILE",
+        help="write to FILE instead of stdout; it appears only once complete",
+    )
+    target.complete = {"bash": "_shtab_compgen_files", "zsh": "_files"}  # type: ignore[attr-defined]
     parser.set_defaults(handler=run)
-
-
-@dataclass
-class Summary:
-    records: int = 0
-    files: int = 0
-    outcomes: Counter[str] = field(default_factory=Counter)
-    reasons: Counter[str] = field(default_factory=Counter)
-    # (vendor, code, channel, category, severity, transient) -> events; the rest is derived.
-    by_kind: Counter[tuple[str, str, str | None, str, str, bool]] = field(default_factory=Counter)
-    samples: dict[tuple[str, str, str | None, str, str, bool], Event] = field(default_factory=dict)
-    statuses: int = 0
-
-    def add_quiet(self, records: int) -> None:
-        """Records found to hold no vendor error without being looked at one by one."""
-        self.records += records
-        self.outcomes["no_error"] += records
-
-    def add(self, result: Result) -> None:
-        self.records += 1
-        self.outcomes[result.outcome] += 1
-        if result.reason is not None:
-            self.reasons[result.reason] += 1
-        if result.findings:
-            self.add_findings(result)
-
-    def add_findings(self, result: Result) -> None:
-        for finding in result.findings:
-            event = finding.event
-            category = event["category"]
-            if category == "status":
-                self.statuses += 1
-                continue
-            key = (
-                event["vendor"],
-                event["code"],
-                event["channel"],
-                category,
-                event["severity"],
-                event["transient"],
-            )
-            self.by_kind[key] += 1
-            if key not in self.samples:
-                self.samples[key] = event
-
-    def totals(self) -> Totals:
-        totals = Totals()
-        for (vendor, code, channel, category, severity, transient), count in self.by_kind.items():
-            totals.errors += count
-            totals.by_vendor[vendor] += count
-            totals.transient_by_vendor[vendor] += count if transient else 0
-            totals.by_category[category] += count
-            totals.by_severity[severity] += count
-            totals.by_code[(vendor, code, channel)] += count
-        return totals
-
-
-@dataclass
-class Totals:
-    errors: int = 0
-    by_vendor: Counter[str] = field(default_factory=Counter)
-    transient_by_vendor: Counter[str] = field(default_factory=Counter)
-    by_category: Counter[str] = field(default_factory=Counter)
-    by_severity: Counter[str] = field(default_factory=Counter)
-    by_code: Counter[tuple[str, str, str | None]] = field(default_factory=Counter)
-
-
-class Progress:
-    """A one-line counter on stderr, redrawn at most twice a second."""
-
-    def __init__(self, stream: TextIO) -> None:
-        self.stream = stream
-        self.started = self.shown = time.monotonic()
-        self.drawn = False
-        self.counted = 0
-
-    def update(self, records: int, size: int) -> None:
-        if records - self.counted < 4096:
-            return
-        self.counted = records
-        now = time.monotonic()
-        if now - self.shown < 0.5:
-            return
-        self.shown = now
-        rate = records / max(now - self.started, 1e-9)
-        read = f", {size / 1e6:,.1f} MB" if size else ""
-        self.stream.write(f"\rscanning: {records:,} records{read}, {rate:,.0f} records/s ")
-        self.stream.flush()
-        self.drawn = True
-
-    def close(self) -> None:
-        if self.drawn:
-            self.stream.write("\r\033[K")
-            self.stream.flush()
-
-
-@contextmanager
-def _open(path: str) -> Iterator[BinaryIO]:
-    if path == "-":
-        yield sys.stdin.buffer
-        return
-    with open(path, "rb") as raw:
-        if raw.peek(2)[:2] == b"\x1f\x8b":  # gzip magic, whatever the file is called
-            with gzip.open(raw, "rb") as unzipped:
-                yield unzipped  # type: ignore[misc]
-        else:
-            yield raw
 
 
 def _scan(
@@ -192,7 +154,10 @@ def _scan(
     summary: Summary,
     write: Callable[[bytes], object] | None,
     progress: Progress | None,
+    line_base: int = 0,
 ) -> None:
+    """Every record of `stream` into `summary`, its selected events to `write` (jsonl).
+    `line_base`: lines of the file before the stream's first (`--follow` reads in parts)."""
     extract = extractor.extract
     extract_many = extractor.extract_many
     add = summary.add
@@ -204,7 +169,7 @@ def _scan(
             # Consecutive one-line JSON records: the batch entry point screens them all at
             # once, and says how many are plain "no_error" without a result each.
             batch = item
-            first = batch.first_line
+            first = batch.first_line + line_base
 
             def source_of(index: int, first: int = first) -> FileOrigin:
                 return {"file": name, "line": first + index}
@@ -216,9 +181,8 @@ def _scan(
                 outcomes[result.outcome] += 1
                 if result.reason is not None:
                     reasons[result.reason] += 1
-                findings = result.findings
-                if findings:
-                    add_findings(result)
+                if result.findings:
+                    findings = add_findings(result)
                     if write is not None:
                         for finding in findings:
                             events.append(dumps(finding.event))
@@ -228,24 +192,54 @@ def _scan(
                 write(b"\n".join(events))
         else:
             line, data = item
-            result = extract(data, {"file": name, "line": line})
-            add(result)
-            if write is not None and result.findings:
-                for finding in result.findings:
-                    write(orjson.dumps(finding.event) + b"\n")
+            result = extract(data, {"file": name, "line": line + line_base})
+            findings = add(result)
+            if write is not None:
+                for finding in findings:
+                    write(dumps(finding.event) + b"\n")
         if progress is not None:
-            progress.update(summary.records, _position(stream))
+            progress.update(summary.records, position(stream))
 
 
-def _position(stream: BinaryIO) -> int:
-    try:
-        return stream.tell() if stream.seekable() else 0
-    except OSError:
-        return 0
+def _error(message: str) -> int:
+    print(f"vendor-errors scan: {message}", file=sys.stderr)
+    return 2
+
+
+def _note(message: str) -> None:
+    print(f"vendor-errors scan: {message}", file=sys.stderr, flush=True)
+
+
+def _choose_format(args: argparse.Namespace) -> str:
+    if args.format is not None:
+        return str(args.format)
+    if args.top is not None:
+        return "table"
+    return "table" if args.output is None and sys.stdout.isatty() else "jsonl"
+
+
+def _selection(args: argparse.Namespace, cat: catalog.Catalog) -> Selection:
+    vendors = None
+    if args.vendor:
+        known = {info.vendor.lower(): info.vendor for info in cat.vendors}
+        for info in cat.vendors:
+            known.update({name.lower(): info.vendor for name in info.names})
+        vendors = options.resolve_vendors(args.vendor, known)
+    services = frozenset(name.strip().lower() for name in args.service) if args.service else None
+    return Selection(args.since, args.until, vendors, services)
 
 
 def run(args: argparse.Namespace) -> int:
-    output = args.format or ("table" if sys.stdout.isatty() else "jsonl")
+    output = _choose_format(args)
+    paths: list[str] = args.paths or ["-"]
+    if args.top is not None and output != "table":
+        return _error("--top lists codes in the table: use it without --format jsonl")
+    if args.since is not None and args.until is not None and args.since >= args.until:
+        return _error("--since must be earlier than --until")
+    if args.output is not None:
+        problem = check_target(args.output, paths)
+        if problem is not None:
+            return _error(problem)
     try:
         cat = catalog.load(args.overlay)
         extractor = Extractor(
@@ -254,108 +248,117 @@ def run(args: argparse.Namespace) -> int:
             include_status=args.include_status,
             max_record_bytes=args.max_record_bytes,
         )
-    except (catalog.CatalogError, GrokError) as exc:
-        print(f"vendor-errors scan: {exc}", file=sys.stderr)
-        return 2
+        selection = _selection(args, cat)
+    except (catalog.CatalogError, GrokError, ValueError) as exc:
+        return _error(str(exc))
     heap.settle_after_start_up()
-    summary = Summary()
-    progress = Progress(sys.stderr) if sys.stderr.isatty() else None
-    write = sys.stdout.buffer.write if output == "jsonl" else None
-    status = 0
+    summary = Summary(selection)
+    sink: AtomicFile | BinaryIO = (
+        AtomicFile(args.output) if args.output is not None else sys.stdout.buffer
+    )
     try:
-        for path in args.paths or ["-"]:
-            name = "-" if path == "-" else path
+        status = _read_all(args, paths, extractor, summary, sink if output == "jsonl" else None)
+        if output == "table":
+            sink.write(render(summary, cat, args.top or TOP_CODES).encode())
+        else:
+            _jsonl_notes(summary)
+        if isinstance(sink, AtomicFile):
+            sink.commit()
+        else:
+            sink.flush()
+    except BaseException:
+        if isinstance(sink, AtomicFile):
+            sink.discard()
+        raise
+    _service_notes(summary)
+    return status
+
+
+def _read_all(
+    args: argparse.Namespace,
+    paths: list[str],
+    extractor: Extractor,
+    summary: Summary,
+    sink: AtomicFile | BinaryIO | None,
+) -> int:
+    """Scan every input (then follow the growing ones); 1 when one could not be read."""
+    write = sink.write if sink is not None else None
+    progress = Progress(sys.stderr) if sys.stderr.isatty() and not args.follow else None
+    if "-" in paths and sys.stdin.isatty():
+        _note("reading log records from the terminal; end with Ctrl-D (or name files to read)")
+    status = 0
+    followed: list[str] = []
+    try:
+        for path in paths:
             try:
-                with _open(path) as stream:
+                with open_input(path) as stream:
+                    if args.follow and path != "-" and not isinstance(stream, gzip.GzipFile):
+                        followed.append(path)  # read by follow(), which reopens it by name
+                        continue
                     summary.files += 1
-                    _scan(stream, name, extractor, summary, write, progress)
+                    _scan(stream, path, extractor, summary, write, progress)
             except BrokenPipeError:
                 raise  # the reader left (`scan | head`): stop quietly, see processor/cli.py
             except (OSError, EOFError, gzip.BadGzipFile) as exc:
+                if args.follow and path != "-" and isinstance(exc, FileNotFoundError):
+                    followed.append(path)  # tail -F waits for it
+                    continue
                 reason = getattr(exc, "strerror", None) or str(exc)
-                print(f"vendor-errors scan: {path}: {reason}", file=sys.stderr)
+                _note(f"{path}: {reason}")
                 status = 1
     finally:
         if progress is not None:
             progress.close()
-    if output == "table":
-        sys.stdout.write(render(summary, cat))
-    else:
-        sys.stdout.flush()
+    if followed:
+        summary.files += len(followed)
+        _follow(followed, extractor, summary, sink)
     return status
 
 
-# -- the table -----------------------------------------------------------------------------
+def _follow(
+    paths: list[str], extractor: Extractor, summary: Summary, sink: AtomicFile | BinaryIO | None
+) -> None:
+    """Follow `paths` until SIGINT or SIGTERM (a second one stops at once)."""
+    stop = threading.Event()
+
+    def scan_pass(stream: BinaryIO, name: str, line_base: int) -> None:
+        _scan(stream, name, extractor, summary, sink.write if sink else None, None, line_base)
+        if sink is not None:
+            sink.flush()  # events as they come, for `scan --follow | jq`
+
+    def handle(signum: int, frame: types.FrameType | None) -> None:
+        if stop.is_set():
+            raise KeyboardInterrupt
+        stop.set()
+
+    previous = {sig: signal.signal(sig, handle) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        follow.follow(paths, scan_pass, _note, stop.wait)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
-def _percent(part: int, whole: int) -> str:
-    return f"{100 * part / whole:.0f}%" if whole else "-"
-
-
-def render(summary: Summary, cat: catalog.Catalog) -> str:
-    totals = summary.totals()
-    errors = totals.errors
-    lines: list[str] = []
-    add = lines.append
+def _jsonl_notes(summary: Summary) -> None:
+    """What the events on stdout do not show: undecodable records, errors left out unplaced."""
     undecodable = summary.outcomes["undecodable"]
-    reasons = ", ".join(f"{r}: {n}" for r, n in summary.reasons.most_common())
-    add(
-        f"{summary.records:,} records in {summary.files} input(s): {errors:,} vendor errors in "
-        f"{summary.outcomes['error_found']:,} records; {undecodable:,} undecodable"
-        + (f" ({reasons})" if undecodable else "")
-    )
-    if summary.statuses:
-        add(f"{summary.statuses:,} lifecycle statuses (Delivered, Submitted, ...) included")
-    if not errors:
-        add("No vendor errors found.")
-        return "\n".join(lines) + "\n"
-    transient = sum(totals.transient_by_vendor.values())
-    add(
-        f"Transient (may succeed if retried): {transient:,} of {errors:,} "
-        f"({_percent(transient, errors)})"
-    )
-    add("")
-    add(f"{'VENDOR':<14}{'ERRORS':>8}{'SHARE':>8}{'TRANSIENT':>11}")
-    for vendor, count in totals.by_vendor.most_common():
-        add(
-            f"{vendor:<14}{count:>8,}{_percent(count, errors):>8}"
-            f"{_percent(totals.transient_by_vendor[vendor], count):>11}"
+    if undecodable:
+        reasons = ", ".join(f"{r}: {n:,}" for r, n in summary.reasons.most_common())
+        _note(f"{undecodable:,} of {summary.records:,} records undecodable ({reasons})")
+    if summary.left_out_untimed:
+        _note(
+            f"{summary.left_out_untimed:,} errors left out by --since/--until: "
+            "their records carry no time"
         )
-    add("")
-    add(f"{'CATEGORY':<20}{'ERRORS':>8}{'SHARE':>8}    {'SEVERITY':<10}{'ERRORS':>8}")
-    categories = totals.by_category.most_common()
-    severities = [
-        (s, totals.by_severity[s])
-        for s in ("critical", "error", "warning", "info")
-        if totals.by_severity[s]
-    ]
-    for row in range(max(len(categories), len(severities))):
-        left = " " * 36
-        if row < len(categories):
-            name, count = categories[row]
-            left = f"{name:<20}{count:>8,}{_percent(count, errors):>8}"
-        right = ""
-        if row < len(severities):
-            right = f"    {severities[row][0]:<10}{severities[row][1]:>8,}"
-        add((left + right).rstrip())
-    add("")
-    add(f"TOP CODES (of {len(totals.by_code):,} distinct)")
-    add(f"{'COUNT':>7}  {'VENDOR':<12}{'CODE':<22}{'CHANNEL':<10}{'CATEGORY':<18}SEVERITY  RETRY")
-    for key, count in summary.by_kind.most_common(TOP_CODES):
-        vendor, code, channel, category, severity, is_transient = key
-        event = summary.samples[key]
-        entry = cat.lookup(vendor, code, channel, event["http_status"], event["message"])
-        retry = "yes" if is_transient else "no"
-        known = "" if event["known"] else " (not in catalog)"
-        add(
-            f"{count:>7,}  {vendor:<12}{code:<22}{channel or '-':<10}{category:<18}"
-            f"{severity:<10}{retry}{known}"
-        )
-        add(f"{'':9}{_clip(event['message'], 100)}")
-        add(f"{'':9}-> {_clip(entry.remediation, 100)}")
-    return "\n".join(lines) + "\n"
 
 
-def _clip(text: str, width: int) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= width else text[: width - 1] + "…"
+def _service_notes(summary: Summary) -> None:
+    services = summary.selection.services
+    if services is None:
+        return
+    from vendor_errors.processor.suggestions import did_you_mean
+
+    kept = {service for _, service in summary.services}
+    for name in sorted(services - {service.lower() for service in kept}):
+        hint = did_you_mean(name, summary.services_seen | kept)
+        _note(f"no error was logged by service {name!r}{hint}")

@@ -10,7 +10,8 @@ from pathlib import Path
 import orjson
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.cli import ROOT, scan
+
 EXAMPLES = sorted((ROOT / "examples").glob("*.log"))
 CONTRACT_FIELDS = {
     "vendor",
@@ -28,17 +29,6 @@ CONTRACT_FIELDS = {
     "correlation_id",
     "source",
 }
-
-
-def scan(*args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
-    return subprocess.run(
-        [sys.executable, "-m", "vendor_errors.processor.cli", "scan", *args],
-        cwd=ROOT,
-        input=stdin,
-        capture_output=True,
-        timeout=120,
-        check=False,
-    )
 
 
 @pytest.fixture(scope="module")
