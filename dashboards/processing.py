@@ -277,12 +277,22 @@ def build() -> builders.Dashboard:
             time_series(
                 ids,
                 "Memory (resident set) per processor",
-                "Resident memory of each processor process (process_resident_memory_bytes). "
-                "Compare with the container's memory limit (the chart's "
-                "resources.limits.memory): a processor near it is OOM-killed, typically in a "
-                "vendor outage (a backlog of errors) with a slow trace collector. The span "
-                "exporter and the producer run as child processes, not counted here.",
-                [Query('process_resident_memory_bytes{job=~"$job"}', legend="{{instance}}")],
+                "Resident memory of each processor pod: the poll loop's process "
+                "(process_resident_memory_bytes) plus its helper processes, the span exporter "
+                "and the producer (vendor_errors_child_resident_memory_bytes). Compare with the "
+                "container's memory limit (the chart's resources.limits.memory): a processor "
+                "near it is OOM-killed, typically in a vendor outage (a backlog of errors) with "
+                "a slow trace collector.",
+                [
+                    Query(
+                        'process_resident_memory_bytes{job=~"$job"}\n'
+                        "+ on (instance) group_left ()\n"
+                        "  (sum by (instance) (\n"
+                        '    vendor_errors_child_resident_memory_bytes{job=~"$job"})\n'
+                        '   or sum by (instance) (0 * process_resident_memory_bytes{job=~"$job"}))',
+                        legend="{{instance}}",
+                    )
+                ],
                 unit="bytes",
             )
         )

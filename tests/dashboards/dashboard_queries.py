@@ -34,7 +34,13 @@ CONTRACT_METRICS = frozenset(
 )
 # Decided with the processor (issue 16): spans shed under memory pressure, and the standard
 # process collector's resident memory.
-PROCESS_METRICS = frozenset({"vendor_errors_spans_shed_total", "process_resident_memory_bytes"})
+PROCESS_METRICS = frozenset(
+    {
+        "vendor_errors_spans_shed_total",
+        "process_resident_memory_bytes",
+        "vendor_errors_child_resident_memory_bytes",
+    }
+)
 PROMETHEUS_SERIES = frozenset({"up", "ALERTS"})
 
 _KEYWORDS = frozenset(

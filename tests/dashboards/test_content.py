@@ -118,7 +118,12 @@ def test_processor_dashboard_shows_memory_and_spans_shed() -> None:
         panel["title"]: panel["targets"][0]["expr"] for panel in panels(board) if "targets" in panel
     }
     memory = exprs["Memory (resident set) per processor"]
-    assert metric_names(memory) == {"process_resident_memory_bytes"}
+    # The whole pod: the poll loop's process plus its helper processes (0 when none run).
+    assert metric_names(memory) == {
+        "process_resident_memory_bytes",
+        "vendor_errors_child_resident_memory_bytes",
+    }
+    assert "+ on (instance)" in memory
     shed = exprs["Spans shed /s"]
     assert "vendor_errors_spans_shed_total" in metric_names(shed)
     # 0, not "No data", while a processor exports no such counter yet (or never shed).
