@@ -42,6 +42,8 @@ class Event(TypedDict):
     trace_id: str | None
     span_id: str | None
     correlation_id: str | None
+    service: str | None
+    namespace: str | None
     source: Origin
 
 

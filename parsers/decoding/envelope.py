@@ -11,6 +11,7 @@ the record's own `timestamp` beats one inside a body.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -41,15 +42,24 @@ from vendor_errors.parsers.decoding.fields import (
     R_URL,
     R_VENDOR,
     R_VENDOR_HEADER,
+    R_APP_NAME,
+    R_CONTAINER,
+    R_K8S_APP,
+    R_K8S_NAME,
+    R_NAMESPACE,
+    R_REQUEST,
+    as_level,
     as_span_id,
+    is_status_code,
     as_status,
     as_trace_id,
     fold,
     parse_traceparent,
 )
 from vendor_errors.parsers.decoding.grok import Layouts
-from vendor_errors.parsers.decoding.prose import PROSE_CODE, PROSE_STATUS, URL
+from vendor_errors.parsers.decoding.prose import PROSE_CODE, URL, prose_status
 from vendor_errors.parsers.decoding.urls import url_host
+from vendor_errors.parsers.decoding.wrappers import key_values
 
 MAX_DEPTH = 24  # nesting followed into objects; deeper structure is ignored
 MAX_LIST_ITEMS = 100
@@ -57,6 +67,20 @@ MAX_TEXT_CHARS = 512 * 1024  # free text analysed per record, in total
 MAX_CANDIDATES = 64
 
 _NO_ROLES: dict[str, int] = {}
+# How strongly a field names the application: the strongest in the record wins.
+NO_SERVICE = 9
+_SERVICE_RANK = {R_SERVICE: 0, R_APP_NAME: 1, R_K8S_NAME: 2, R_K8S_APP: 3, R_CONTAINER: 4}
+# Roles whose value may come as a one-element list (`"x-ms-correlation-id": ["..."]`).
+_LIST_SCALARS = frozenset(
+    {R_CORRELATION, R_VENDOR_HEADER, R_TRACEPARENT, R_TRACE_ID, R_SPAN_ID, R_URL, R_HOST}
+    | {R_VENDOR, R_SERVICE, R_APP_NAME, R_K8S_NAME, R_K8S_APP, R_CONTAINER, R_NAMESPACE}
+)
+# Keys of an object that say it reports a failure in words (with `success: false`, or next to
+# a status that is no HTTP status: Webex's `status: "7102"` + `description`).
+_WORDING_KEYS = frozenset(
+    {"description", "statusdescription", "message", "errormessage", "error", "errorreason"}
+    | {"reason", "detail", "desc"}
+)
 _HTTP_METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"})
 
 
@@ -76,6 +100,9 @@ class Envelope:
     span_id: str | None = None
     trace_flags: int | None = None
     channel: str | None = None
+    service: str | None = None
+    service_rank: int = NO_SERVICE  # how strong the name in `service` is (fields.py roles)
+    namespace: str | None = None
     candidates: list[Candidate] = field(default_factory=list)
     text_budget: int = MAX_TEXT_CHARS
     groups: int = 0
@@ -141,6 +168,8 @@ class Reader:
                 env.status = as_status(value)
             elif role == R_TRACE_FLAGS and env.trace_flags is None and value.__class__ is int:
                 env.trace_flags = value & 0xFF
+            elif role == R_LEVEL and env.level is None:
+                env.level = as_level(value)
         # The roles `walk` leaves to this method first.
         elif role in (R_VENDOR, R_LOGGER):
             env.explicit_vendors.update(self._named(value))
@@ -173,12 +202,21 @@ class Reader:
                 env.status = as_status(value)
         elif role == R_LEVEL:
             if env.level is None:
-                env.level = value.strip().lower()
+                env.level = as_level(value)
+        elif role in _SERVICE_RANK:
+            rank = _SERVICE_RANK[role]
+            if rank < env.service_rank:
+                name = _service_name(value)
+                if name is not None:
+                    env.service, env.service_rank = name, rank
+        elif role == R_NAMESPACE:
+            if env.namespace is None and value.strip():
+                env.namespace = value.strip()[:128]
         elif role == R_URL:
             self._add_url(env, value)
         elif role == R_TRACE_ID and env.trace_id is None:
             env.trace_id = as_trace_id(value)
-        # R_SERVICE, R_HEADERS, R_CODE, ...: nothing to read in a scalar.
+        # R_HEADERS, R_CODE, R_REQUEST, ...: nothing to read in a scalar.
 
     def _add_url(self, env: Envelope, value: str) -> None:
         if "://" not in value or len(env.urls) >= 8:
@@ -201,23 +239,31 @@ class Reader:
         depth: int = 0,
         group: int | None = None,
     ) -> None:
-        """Read fields and candidate bodies from a decoded JSON value (or logfmt pairs)."""
+        """Read fields and candidate bodies from a decoded JSON value (or logfmt pairs).
+
+        `origin` is where the value came from ("json", "embedded", "logfmt", "literal"), or
+        "request": inside a request body the record shows being sent."""
         if depth > MAX_DEPTH:
             return
         if obj.__class__ is list:
-            env.groups += 1
-            shared = env.groups
-            for item in obj[:MAX_LIST_ITEMS]:
-                if item.__class__ is dict or item.__class__ is list:
-                    self.walk(env, item, origin, parent_key, parent, depth + 1, shared)
-                elif item.__class__ is str:
-                    self._text(env, item, depth + 1, message=False)
-            return
+            pairs = key_values(obj)  # OTLP's [{"key": ..., "value": {...}}] attribute lists
+            if pairs is not None:
+                obj = pairs
+            else:
+                env.groups += 1
+                shared = env.groups
+                for item in obj[:MAX_LIST_ITEMS]:
+                    if item.__class__ is dict or item.__class__ is list:
+                        self.walk(env, item, origin, parent_key, parent, depth + 1, shared)
+                    elif item.__class__ is str:
+                        self._text(env, item, depth + 1, False, _inner(origin))
+                return
         if obj.__class__ is not dict:
             return
-        nested: list[tuple[str, Any]] | None = None
-        texts: list[tuple[str, bool]] | None = None
-        has_code = has_status = False
+        nested: list[tuple[str, Any, str]] | None = None
+        texts: list[tuple[str, bool, str]] | None = None
+        has_code = has_status = failed = False
+        status_code: Any = None
         if parent_key:
             memo = self._nested.get(parent_key)
             roles = _NO_ROLES if memo is None else memo.data
@@ -231,11 +277,19 @@ class Reader:
                 role = self._role_of(key, parent_key)
             cls = value.__class__
             if cls is dict or cls is list:
-                if nested is None:
-                    nested = [(key, value)]
-                else:
-                    nested.append((key, value))
-                continue
+                if cls is list and value and role != R_NONE:
+                    first = value[0].__class__
+                    if first is str and role in _LIST_SCALARS:
+                        value, cls = value[0], str  # a header's values, as HTTP clients log them
+                    elif first is int and role == R_MESSAGE:
+                        value, cls = _from_bytes(value), str  # journald's MESSAGE as bytes
+                if cls is not str:
+                    inner = "request" if role == R_REQUEST else origin
+                    if nested is None:
+                        nested = [(key, value, inner)]
+                    else:
+                        nested.append((key, value, inner))
+                    continue
             # The commonest roles first; `_apply` has the rest.
             if role == R_NONE:
                 if cls is str:
@@ -244,9 +298,11 @@ class Reader:
                     elif len(value) > 8 and ("{" in value or "://" in value or "[" in value):
                         # An embedded body or URL in some other field.
                         if texts is None:
-                            texts = [(value, False)]
+                            texts = [(value, False, origin)]
                         else:
-                            texts.append((value, False))
+                            texts.append((value, False, origin))
+                elif value is False and (key == "success" or key == "Success"):
+                    failed = True
             elif role == R_MESSAGE:
                 if cls is str:
                     # Most messages are plain words, only kept for a later look at them: no
@@ -263,9 +319,9 @@ class Reader:
                         if len(env.prose) < 16:
                             env.prose.append(value)
                     elif texts is None:
-                        texts = [(value, True)]
+                        texts = [(value, True, origin)]
                     else:
-                        texts.append((value, True))
+                        texts.append((value, True, origin))
             elif role == R_CODE:
                 has_code = has_code or value is not None
             elif role == R_TIMESTAMP:
@@ -273,27 +329,43 @@ class Reader:
                     env.timestamps.append(value)
             elif role == R_STATUS:
                 has_status = True
-                if env.status is None:
-                    env.status = as_status(value)
+                status = as_status(value)
+                if status is None:
+                    status_code = value  # maybe a vendor's status code (Webex "7102")
+                elif env.status is None:
+                    env.status = status
             elif role == R_LEVEL:
-                if env.level is None and cls is str:
-                    env.level = value.strip().lower()
+                if env.level is None:
+                    env.level = as_level(value)
             elif role == R_TRACE_ID:
                 if env.trace_id is None:
                     env.trace_id = as_trace_id(value)
             elif role == R_SERVICE:
-                pass  # known, and not read: kept from the search for bodies in other fields
+                if env.service_rank and cls is str:
+                    name = _service_name(value)
+                    if name is not None:
+                        env.service, env.service_rank = name, 0
             elif role == R_URL:
                 if cls is str:
                     self._add_url(env, value)
             elif role == R_ERROR_ID:
                 if env.correlation_id is None and cls is str:
                     env.correlation_id = value.strip()[:256] or None
+            elif role == R_REQUEST:
+                if cls is str and len(value) > 8 and "{" in value:
+                    if texts is None:
+                        texts = [(value, False, "request")]
+                    else:
+                        texts.append((value, False, "request"))
             else:
                 self._apply(env, role, key, value)
-        # RFC 7807 problem details are error bodies even without a code member (http_<status>).
-        problem = has_status and ("title" in obj or "detail" in obj)
-        if (has_code or problem) and len(env.candidates) < MAX_CANDIDATES:
+        # RFC 7807 problem details are error bodies even without a code member (http_<status>);
+        # so are objects saying `success: false` in words, and objects whose `status` is a
+        # vendor's code (not an HTTP status) next to its wording.
+        candidate = has_code or (has_status and ("title" in obj or "detail" in obj))
+        if not candidate and (failed or (status_code is not None and is_status_code(status_code))):
+            candidate = any(fold(key) in _WORDING_KEYS for key in obj if key.__class__ is str)
+        if candidate and len(env.candidates) < MAX_CANDIDATES:
             if group is None:
                 env.groups += 1
                 group = env.groups
@@ -302,21 +374,25 @@ class Reader:
             body = fold_keys(obj)
             env.candidates.append(Candidate(body, parent, parent_key, group, origin, self._channel))
         if texts is not None:
-            for text, is_message in texts:
-                self._text(env, text, depth + 1, message=is_message)
+            for text, is_message, where in texts:
+                self._text(env, text, depth + 1, is_message, _inner(where))
         if nested is not None:
-            for key, value in nested:
-                self.walk(env, value, origin, FOLDED.get(key) or fold(key), obj, depth + 1)
+            for key, value, where in nested:
+                self.walk(env, value, where, FOLDED.get(key) or fold(key), obj, depth + 1)
 
     # -- free text -------------------------------------------------------------------------
 
-    def _text(self, env: Envelope, text: str, depth: int, message: bool) -> None:
+    def _text(
+        self, env: Envelope, text: str, depth: int, message: bool, origin: str = "embedded"
+    ) -> None:
         """Find bodies, URLs, statuses and vendor names in a string."""
         if env.text_budget <= 0 or depth > MAX_DEPTH:
             return
         if len(text) > env.text_budget:
             text = text[: env.text_budget]
         env.text_budget -= len(text)
+        if "\x1b[" in text:
+            text = _ANSI.sub("", text)  # colours of a console log
         before = len(env.candidates)
         head = text.lstrip()[:1]
         whole = None
@@ -325,18 +401,24 @@ class Reader:
                 whole = orjson.loads(text)
             except orjson.JSONDecodeError:
                 whole = None
+        spans: list[tuple[int, int]] = []
         if whole.__class__ is dict or whole.__class__ is list:
-            self.walk(env, whole, "embedded", depth=depth)
-        elif "{" in text or "[" in text:
-            for value in embedded_values(text):
-                self.walk(env, value, "embedded", depth=depth)
+            self.walk(env, whole, origin, depth=depth)
+            spans.append((0, len(text)))
+        elif "{" in text or "[" in text or "(" in text or "#<" in text:
+            for value in embedded_values(text, spans):
+                self.walk(env, value, origin, depth=depth)
         if "://" in text:
             for found in URL.finditer(text):
-                self._add_url(env, found.group(0).rstrip(".,;:)]}"))
+                self._add_url(env, found.group(0).rstrip(".,;:)]}'\""))
         if not message:
             return
         if "=" in text:
-            pairs = logfmt.pairs(text)
+            # key=value pairs outside the bodies just read (a body's own `code=` is its own).
+            rest = text
+            for start, end in spans:
+                rest = rest[:start] + " " * (end - start) + rest[end:]
+            pairs = logfmt.pairs(rest)
             if pairs:
                 self.walk(env, pairs, "logfmt", depth=depth)
         if len(env.prose) < 16:
@@ -361,8 +443,29 @@ def _settle(env: Envelope) -> Envelope:
         for text in env.prose:
             if "4" not in text and "5" not in text:
                 continue  # every status the pattern reads starts with one (a cheap skip)
-            found = PROSE_STATUS.search(text)
-            if found is not None:
-                env.status = int(found.group(1) or found.group(2))
+            status = prose_status(text)
+            if status is not None:
+                env.status = status
                 break
     return env
+
+
+_ANSI = re.compile(r"\x1b\[[0-9;]{0,32}[A-Za-z]")
+
+
+def _inner(origin: str) -> str:
+    """The origin of what is found inside a string of a value from `origin`."""
+    return "request" if origin == "request" else "embedded"
+
+
+def _service_name(value: str) -> str | None:
+    """An application's name as a field gives it: `/omni-sync` (Docker) is `omni-sync`; `-`
+    (syslog's nil value) is none."""
+    name = value.strip().lstrip("/")[:128]
+    return name if name and name != "-" else None
+
+
+def _from_bytes(values: list[Any]) -> str:
+    """journald's MESSAGE of a line that was not valid text: its bytes, as numbers."""
+    data = bytes(v for v in values[:MAX_TEXT_CHARS] if v.__class__ is int and 0 <= v < 256)
+    return data.decode("utf-8", "replace")

@@ -26,7 +26,7 @@ Role = int
 R_NONE = 0
 R_TIMESTAMP = 1
 R_LEVEL = 2
-R_SERVICE = 3  # known, not read: kept from being searched for bodies like any other field
+R_SERVICE = 3  # the application that wrote the record: its own name for itself
 R_METHOD = 4
 R_STATUS = 5
 R_URL = 6
@@ -44,6 +44,14 @@ R_CODE = 17  # a vendor error code member: the dict holding it is an error body
 R_HEADERS = 18  # an object whose keys are HTTP header names
 R_VENDOR_HEADER = 19  # a header only one vendor sends (from the vendors' data)
 R_ERROR_ID = 20  # 8x8's errorId: a body marker and the correlation id
+# Weaker names of the application, each used only when no stronger one is in the record
+# (`SERVICE_RANK`): a syslog APP-NAME, Kubernetes labels, a container's name.
+R_APP_NAME = 21
+R_K8S_NAME = 22
+R_K8S_APP = 23
+R_CONTAINER = 24
+R_NAMESPACE = 25  # the application's Kubernetes namespace
+R_REQUEST = 26  # the body of a request sent: a code in it is not the answer's
 
 
 _ROLES: dict[str, Role] = {}
@@ -67,9 +75,46 @@ _define(
     "timelocal",
     "timeiso8601",
     "date",
+    "timestampms",
+    "eventtimestampms",
+    "realtimetimestamp",
+    "timegenerated",
 )
 _define(R_LEVEL, "level", "loglevel", "levelname", "severity", "severitytext", "lvl")
-_define(R_SERVICE, "service", "servicename", "app", "application", "appname")
+# Names of the writing application, strongest first (the envelope keeps the strongest seen):
+# OTel/ECS `service.name`, `service`, `app`, `application` (also App Insights' role name);
+# syslog APP-NAME and journald's identifier; the Kubernetes `app.kubernetes.io/name` label,
+# then the `app` label (Fluent Bit `kubernetes.labels`, Vector `kubernetes.pod_labels`, GCP);
+# the container's name (Fluent Bit, Vector, ECS, Docker's fluentd and journald drivers).
+_define(
+    R_SERVICE,
+    "service",
+    "servicename",
+    "app",
+    "application",
+    "applicationname",
+    "approlename",
+    "cloudrolename",
+)
+_define(R_APP_NAME, "appname", "syslogidentifier", "programname", "syslogappname", "faasname")
+_define(
+    R_K8S_NAME,
+    "labelsappkubernetesioname",
+    "podlabelsappkubernetesioname",
+    "k8sdeploymentname",
+)
+_define(R_K8S_APP, "labelsapp", "podlabelsapp", "labelsk8spodapp", "labelsk8spodappkubernetesioname")
+_define(R_CONTAINER, "containername", "kubernetescontainername", "k8scontainername")
+# Only spellings that say Kubernetes: a bare `namespace` is also 8x8's receipt namespace.
+_define(
+    R_NAMESPACE,
+    "kubernetesnamespacename",
+    "kubernetesnamespace",
+    "kubernetespodnamespace",
+    "k8snamespacename",
+    "labelsnamespacename",
+    "streamnamespace",
+)
 _define(
     R_METHOD,
     "method",
@@ -146,6 +191,9 @@ _define(
     "module",
     "class",
     "classname",
+    "sourcecontext",
+    "categoryname",
+    "pythonlogger",
 )
 _define(R_CHANNEL, "channel", "channeltype", "deliverychannel", "channelname")
 _define(
@@ -171,10 +219,38 @@ _define(
     "reason",
     "fullmessage",
     "shortmessage",
+    "event",
+    "textpayload",
+    "resultdescription",
+    "exceptionmessage",
 )
-_define(R_CODE, "code", "errorcode", "errcode")
+_define(R_CODE, "code", "errorcode", "errcode", "apierrorcode")
+# ECS `event.code` is the event's id in its source (a Windows event id), never a vendor's code.
+_define(R_NONE, "eventcode")
+# Request bodies sent to a vendor (axios keeps its request body in `config.data`).
+_define(
+    R_REQUEST,
+    "request",
+    "requestbody",
+    "requestpayload",
+    "requestdata",
+    "reqbody",
+    "configdata",
+    "sentbody",
+    "outgoingbody",
+)
 _define(R_ERROR_ID, "errorid")
 _define(R_HEADERS, "headers", "responseheaders", "requestheaders", "header", "httpheaders")
+
+
+# Keys whose meaning is lost when folded: Serilog's compact JSON (CLEF) `@t`, `@l`, `@m`, ...
+RAW_ROLES: dict[str, Role] = {
+    "@t": R_TIMESTAMP,
+    "@l": R_LEVEL,
+    "@m": R_MESSAGE,
+    "@mt": R_MESSAGE,
+    "@x": R_MESSAGE,
+}
 
 
 def generic_role(folded: str) -> Role | None:
@@ -229,7 +305,10 @@ class Roles:
         if not parent:  # most keys
             role = self.top.get(key)
             if role is None:
-                role = self._top.put(key, self._classify(fold(key), ""))
+                role = RAW_ROLES.get(key)
+                if role is None:
+                    role = self._classify(fold(key), "")
+                role = self._top.put(key, role)
             return role
         inner = self.nested.get(parent)
         if inner is None:
@@ -256,8 +335,34 @@ class Roles:
 
 ERROR_LEVELS = frozenset(
     {"error", "err", "fatal", "critical", "crit", "severe", "alert", "emerg", "emergency", "panic"}
-    | {"dpanic"}
+    | {"dpanic", "fail", "ftl"}  # .NET console `fail:`, Serilog `[FTL]`
 )
+# Numeric levels: pino/bunyan (10-60) and Monolog (100-600); other scales are left alone.
+_NUMERIC_LEVELS = {
+    10: "trace",
+    20: "debug",
+    30: "info",
+    40: "warn",
+    50: "error",
+    60: "fatal",
+    100: "debug",
+    200: "info",
+    250: "notice",
+    300: "warning",
+    400: "error",
+    500: "critical",
+    550: "alert",
+    600: "emergency",
+}
+
+
+def as_level(value: object) -> str | None:
+    """A record's level, lower case: words as written, pino's and Monolog's numbers named."""
+    if type(value) is str:
+        return value.strip().lower() or None
+    if type(value) is int:
+        return _NUMERIC_LEVELS.get(value)
+    return None
 
 
 def as_status(value: object) -> int | None:
@@ -281,6 +386,45 @@ def as_code(value: object) -> str | None:
     if type(value) is float and value.is_integer():
         return str(int(value))
     return None
+
+
+def is_status_code(value: object) -> bool:
+    """A `status` value that is a vendor's status code, not an HTTP status: 4 to 6 digits
+    (Webex Connect's `"status": "7102"`)."""
+    if type(value) is int:
+        return 1000 <= value <= 999_999
+    return type(value) is str and 4 <= len(value) <= 6 and value.isdigit()
+
+
+# Codes HTTP client libraries and runtimes put on the errors they throw: never a vendor's code
+# (the call failed in the client or the network, or the status is the error). Node's system
+# errors (libuv), OpenSSL's certificate errors as Node reports them; any `ERR_...` (Node,
+# axios, got) and `UND_ERR_...` (undici) code is matched by its prefix.
+_LIBRARY_CODES = frozenset(
+    {
+        *("E2BIG", "EACCES", "EADDRINUSE", "EADDRNOTAVAIL", "EAFNOSUPPORT", "EAGAIN"),
+        *("EAI_ADDRFAMILY", "EAI_AGAIN", "EAI_BADFLAGS", "EAI_BADHINTS", "EAI_CANCELED"),
+        *("EAI_FAIL", "EAI_FAMILY", "EAI_MEMORY", "EAI_NODATA", "EAI_NONAME", "EAI_OVERFLOW"),
+        *("EAI_PROTOCOL", "EAI_SERVICE", "EAI_SOCKTYPE", "EALREADY", "EBADF", "EBUSY"),
+        *("ECANCELED", "ECHARSET", "ECONNABORTED", "ECONNREFUSED", "ECONNRESET"),
+        *("EDESTADDRREQ", "EEXIST", "EFAULT", "EFBIG", "EHOSTDOWN", "EHOSTUNREACH", "EINTR"),
+        *("EINVAL", "EIO", "EISCONN", "EISDIR", "ELOOP", "EMFILE", "EMSGSIZE", "ENAMETOOLONG"),
+        *("ENETDOWN", "ENETRESET", "ENETUNREACH", "ENFILE", "ENOBUFS", "ENODEV", "ENOENT"),
+        *("ENOMEM", "ENONET", "ENOPROTOOPT", "ENOSPC", "ENOSYS", "ENOTCONN", "ENOTDIR"),
+        *("ENOTEMPTY", "ENOTFOUND", "ENOTSOCK", "ENOTSUP", "EOVERFLOW", "EPERM", "EPIPE"),
+        *("EPROTO", "EPROTONOSUPPORT", "EPROTOTYPE", "ERANGE", "EROFS", "ESHUTDOWN"),
+        *("ESOCKETTIMEDOUT", "ESPIPE", "ESRCH", "ETIMEDOUT", "ETXTBSY", "EXDEV", "EOF"),
+        *("CERT_HAS_EXPIRED", "CERT_NOT_YET_VALID", "CERT_UNTRUSTED", "CERT_REJECTED"),
+        *("DEPTH_ZERO_SELF_SIGNED_CERT", "SELF_SIGNED_CERT_IN_CHAIN", "UNABLE_TO_GET_ISSUER_CERT"),
+        *("UNABLE_TO_GET_ISSUER_CERT_LOCALLY", "UNABLE_TO_VERIFY_LEAF_SIGNATURE"),
+        *("ERR_TLS_CERT_ALTNAME_INVALID", "HPE_INVALID_CONSTANT", "HPE_HEADER_OVERFLOW"),
+    }
+)
+
+
+def is_library_code(code: str) -> bool:
+    """A code an HTTP client or the runtime gave the failed call, not the vendor."""
+    return code in _LIBRARY_CODES or code.startswith(("ERR_", "UND_ERR_"))
 
 
 # Codes that say "it worked": bodies carrying them are not errors.

@@ -49,6 +49,8 @@ def finding(
         "trace_id": env.trace_id,
         "span_id": env.span_id,
         "correlation_id": reading.correlation_id or env.correlation_id,
+        "service": env.service,
+        "namespace": env.namespace,
         "source": source,
     }
     return Finding(
