@@ -1,77 +1,30 @@
-"""Load the vendor data files and an optional overlay into one immutable index; look codes up."""
+"""Load the vendor data files and an optional overlay into one immutable index; look codes up.
+
+catalog/files.py reads and validates the files; this module indexes them and answers lookups
+in the order of catalog/README.md ("Lookup").
+"""
 
 from __future__ import annotations
 
-import dataclasses
-import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-import yaml
 from vendor_errors.catalog.fallback import guess_from_message, guess_from_status
-from vendor_errors.catalog.model import Entry, Source, VendorInfo
-from vendor_errors.catalog.schema import (
-    CatalogError,
-    EntryModel,
-    HttpFileModel,
-    OverlayFileModel,
-    RangeModel,
-    VendorFileModel,
-    validate,
+from vendor_errors.catalog.files import (
+    HTTP_CODE,
+    HTTP_FILE,
+    Key,
+    Loaded,
+    RangeRule,
+    apply_overlay,
+    parse_data_dir,
 )
-from vendor_errors.catalog.vendors import check_vendors, vendor_info, vendor_order
+from vendor_errors.catalog.model import Entry, Source, VendorInfo
 
 DATA_DIR = Path(__file__).parent / "data"
-HTTP_FILE = "http.yaml"
-_HTTP_CODE = re.compile(r"^http_(\d{3})$")
+_HTTP_CODE = HTTP_CODE
 
-try:  # the C loader is ~10x faster; fall back quietly where libyaml is missing
-    _YamlLoader: type = yaml.CSafeLoader
-except AttributeError:  # pragma: no cover
-    _YamlLoader = yaml.SafeLoader
-
-Key = tuple[str, str | None, str]
-
-
-def _read_yaml(path: Path) -> object:
-    try:
-        with path.open("rb") as handle:
-            return yaml.load(handle, Loader=_YamlLoader)  # a SafeLoader: no object construction
-    except OSError as exc:
-        raise CatalogError(f"{path}: cannot read: {exc.strerror}") from None
-    except yaml.YAMLError as exc:
-        raise CatalogError(f"{path}: not valid YAML: {exc}") from None
-
-
-def _entry(vendor: str, channel: str | None, model: EntryModel, source: Source) -> Entry:
-    http_status = model.http_status
-    if http_status is None and (match := _HTTP_CODE.match(model.code)):
-        http_status = int(match.group(1))
-    return Entry(
-        vendor=vendor,
-        channel=channel,
-        code=model.code,
-        message=model.message,
-        category=model.category,
-        severity=model.severity,
-        transient=model.transient,
-        remediation=model.remediation,
-        source=source,
-        http_status=http_status,
-        also=model.also,
-        details=model.details,
-        note=model.note,
-    )
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class _Range:
-    vendor: str
-    channel: str | None
-    low: int
-    high: int
-    model: RangeModel
-    document: str
+__all__ = ["DATA_DIR", "HTTP_FILE", "Catalog", "Loaded", "apply_overlay", "load", "load_entries"]
 
 
 class Catalog:
@@ -84,18 +37,35 @@ class Catalog:
     def __init__(
         self,
         entries: Iterable[Entry],
-        ranges: Iterable[_Range] = (),
+        ranges: Iterable[RangeRule] = (),
         shared_channels: dict[str, tuple[str, ...]] | None = None,
         vendors: tuple[VendorInfo, ...] | None = None,
+        *,
+        explicit: dict[str, frozenset[str]] | None = None,
+        standalone: dict[str, frozenset[str]] | None = None,
     ) -> None:
         self._vendors = vendors
+        # Channels looked up only when named (a standalone one is explicit too).
+        self._standalone = standalone or {}
+        self._explicit = {
+            vendor: frozenset(channels) | self._standalone.get(vendor, frozenset())
+            for vendor, channels in (explicit or {}).items()
+        }
+        for vendor, channels in self._standalone.items():
+            self._explicit.setdefault(vendor, channels)
         self._entries: dict[Key, Entry] = {}
-        # code -> entries under any channel, in document order, for lookups with no channel.
-        self._by_code: dict[tuple[str, str], list[Entry]] = {}
+        # code -> its entries under every channel, in document order (`listings`).
+        self._listed: dict[tuple[str, str], list[Entry]] = {}
         for entry in entries:
             key = (entry.vendor, entry.channel, entry.code)
             self._entries[key] = entry
-            self._by_code.setdefault((entry.vendor, entry.code), []).append(entry)
+            self._listed.setdefault((entry.vendor, entry.code), []).append(entry)
+        # ... less the explicit channels: what a lookup with no channel may land on.
+        self._by_code = {
+            key: kept
+            for key, listed in self._listed.items()
+            if (kept := [e for e in listed if not self.is_explicit(e.vendor, e.channel)])
+        }
         self._ranges = tuple(ranges)
         self._shared = shared_channels or {}
 
@@ -105,7 +75,7 @@ class Catalog:
     def vendors(self) -> tuple[VendorInfo, ...]:
         """The vendors' recognition blocks, in vendor order (catalog.vendors.vendor_order)."""
         if self._vendors is None:
-            self._vendors = load_entries(DATA_DIR)[3]
+            self._vendors = load_entries(DATA_DIR).vendors
         return self._vendors
 
     def __len__(self) -> int:
@@ -117,6 +87,18 @@ class Catalog:
     def get(self, vendor: str, code: str, channel: str | None = None) -> Entry | None:
         """The entry stored under exactly this key, without any fallback."""
         return self._entries.get((vendor, channel, code))
+
+    def listings(self, vendor: str, code: str) -> list[Entry]:
+        """Every entry of the vendor with this code, whatever its channel, in document order."""
+        return list(self._listed.get((vendor, code), ()))
+
+    def is_explicit(self, vendor: str, channel: str | None) -> bool:
+        """Whether the channel's table is looked up only when a record names it."""
+        return channel is not None and channel in self._explicit.get(vendor, ())
+
+    def is_standalone(self, vendor: str, channel: str | None) -> bool:
+        """Whether a code missing from the channel's table is unknown (no other table tried)."""
+        return channel is not None and channel in self._standalone.get(vendor, ())
 
     def lookup(
         self,
@@ -148,6 +130,8 @@ class Catalog:
             entry = entries.get((vendor, channel, code))
             if entry is not None:
                 return entry
+            if self.is_standalone(vendor, channel):
+                return None  # its numbers mean other things in the vendor's other tables
         entry = entries.get((vendor, None, code))
         if entry is not None:
             return entry
@@ -165,13 +149,17 @@ class Catalog:
                 if (
                     rule.vendor == vendor
                     and rule.low <= number <= rule.high
-                    and (channel is None or rule.channel == channel)
+                    and (
+                        rule.channel == channel
+                        if channel is not None
+                        else not self.is_explicit(vendor, rule.channel)
+                    )
                 ):
                     return self._range_entry(rule, code)
         return None
 
     @staticmethod
-    def _range_entry(rule: _Range, code: str) -> Entry:
+    def _range_entry(rule: RangeRule, code: str) -> Entry:
         model = rule.model
         return Entry(
             vendor=rule.vendor,
@@ -231,23 +219,13 @@ class Catalog:
             source=Source("fallback", "undocumented code"),
             http_status=http_status,
             known=False,
+            seed=False,
             matched_by="fallback",
         )
 
 
 # -- building ------------------------------------------------------------------------------
 
-
-def _vendor_files(data_dir: Path) -> list[Path]:
-    files = sorted(p for p in data_dir.glob("*.yaml") if p.name != HTTP_FILE)
-    if not files:
-        raise CatalogError(f"{data_dir}: no vendor data files (*.yaml)")
-    return files
-
-
-Loaded = tuple[
-    tuple[Entry, ...], tuple[_Range, ...], dict[str, tuple[str, ...]], tuple[VendorInfo, ...]
-]
 _CACHE: dict[tuple[Path, tuple[tuple[str, int, int], ...]], Loaded] = {}
 
 
@@ -263,93 +241,22 @@ def load_entries(data_dir: Path = DATA_DIR) -> Loaded:
     key = (data_dir.resolve(), stamp)
     if key not in _CACHE:
         _CACHE.clear()  # one version of the data at a time; entries are immutable and shared
-        _CACHE[key] = _parse_data_dir(data_dir)
+        _CACHE[key] = parse_data_dir(data_dir)
     return _CACHE[key]
-
-
-def _parse_data_dir(data_dir: Path) -> Loaded:
-    entries: list[Entry] = []
-    ranges: list[_Range] = []
-    shared: dict[str, tuple[str, ...]] = {}
-    seen: dict[Key, str] = {}
-    vendors_seen: set[str] = set()
-    infos: list[VendorInfo] = []
-    for path in _vendor_files(data_dir):
-        doc: VendorFileModel = validate(VendorFileModel, _read_yaml(path), path)
-        if doc.vendor in vendors_seen:
-            raise CatalogError(f"{path}: vendor {doc.vendor!r} is already defined by another file")
-        vendors_seen.add(doc.vendor)
-        infos.append(vendor_info(doc, path))
-        shared[doc.vendor] = tuple(t.channel for t in doc.tables if t.shared and t.channel)
-        for table in doc.tables:
-            source = Source(doc.document, table.table)
-            for model in table.entries:
-                key = (doc.vendor, table.channel, model.code)
-                if key in seen:
-                    raise CatalogError(
-                        f"{path}: table {table.table!r} code {model.code!r}: already defined "
-                        f"for channel {table.channel!r} in table {seen[key]!r}"
-                    )
-                seen[key] = table.table
-                entries.append(_entry(doc.vendor, table.channel, model, source))
-        ranges.extend(
-            _Range(doc.vendor, r.channel, r.from_, r.to, r, doc.document) for r in doc.ranges
-        )
-    http_path = data_dir / HTTP_FILE
-    if http_path.exists():
-        http: HttpFileModel = validate(HttpFileModel, _read_yaml(http_path), http_path)
-        source = Source(http.document, http.table)
-        for vendor in sorted(vendors_seen, key=vendor_order):
-            for model in http.entries:
-                if (vendor, None, model.code) not in seen:
-                    entries.append(_entry(vendor, None, model, source))
-    return tuple(entries), tuple(ranges), shared, check_vendors(infos)
-
-
-def apply_overlay(
-    entries: Iterable[Entry], path: Path, vendors: tuple[str, ...] | None = None
-) -> list[Entry]:
-    """Merge an overlay over loaded entries: override given fields, add new codes. `vendors`:
-    those it may name (default: any slug)."""
-    doc: OverlayFileModel = validate(OverlayFileModel, _read_yaml(path), path, vendors)
-    merged = list(entries)
-    index = {(e.vendor, e.channel, e.code): i for i, e in enumerate(merged)}
-    required = ("message", "category", "severity", "transient", "remediation")
-    for number, item in enumerate(doc.entries):
-        changes = {
-            name: getattr(item, name)
-            for name in (*required, "http_status", "note")
-            if getattr(item, name) is not None
-        }
-        key = (item.vendor, item.channel, item.code)
-        if key in index:
-            position = index[key]
-            merged[position] = dataclasses.replace(merged[position], **changes)
-            continue
-        missing = [name for name in required if name not in changes]
-        if missing:
-            raise CatalogError(
-                f"{path}: entry {number} ({item.vendor} {item.code!r}"
-                f"{' channel ' + item.channel if item.channel else ''}): a new code needs "
-                f"field(s) {', '.join(missing)}"
-            )
-        index[key] = len(merged)
-        merged.append(
-            Entry(
-                vendor=item.vendor,
-                channel=item.channel,
-                code=item.code,
-                source=Source(str(path), "overlay"),
-                **changes,  # type: ignore[arg-type]
-            )
-        )
-    return merged
 
 
 def load(overlay: Path | str | None = None, data_dir: Path = DATA_DIR) -> Catalog:
     """Read and validate the shipped data files, merge `overlay` over them, index the result."""
-    entries, ranges, shared, vendors = load_entries(data_dir)
+    loaded = load_entries(data_dir)
+    entries: Iterable[Entry] = loaded.entries
     if overlay is not None:
-        names = tuple(info.vendor for info in vendors)
-        return Catalog(apply_overlay(entries, Path(overlay), names), ranges, shared, vendors)
-    return Catalog(entries, ranges, shared, vendors)
+        names = tuple(info.vendor for info in loaded.vendors)
+        entries = apply_overlay(loaded.entries, Path(overlay), names)
+    return Catalog(
+        entries,
+        loaded.ranges,
+        loaded.shared,
+        loaded.vendors,
+        explicit=loaded.explicit,
+        standalone=loaded.standalone,
+    )

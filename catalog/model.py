@@ -34,7 +34,9 @@ CATEGORIES: Final = (
 
 SEVERITIES: Final = ("info", "warning", "error", "critical")
 
-# Webex Connect channel slugs (CONTRACT.md); other vendors have no channels.
+# The code tables of a vendor whose codes are per channel: Webex Connect's channels
+# (CONTRACT.md), Webex's synchronous API answers (`api`), and 8x8's two delivery-receipt tables,
+# which reuse the numbers of its API table with other meanings. Metric labels keep only these.
 CHANNELS: Final = (
     "sms",
     "mms",
@@ -50,12 +52,16 @@ CHANNELS: Final = (
     "voice",
     "voice_logbook",
     "contact_policy",
+    "api",
+    "delivery_receipt",
+    "chatapps_delivery_receipt",
 )
 
 
 @dataclass(frozen=True, slots=True)
 class Source:
-    """Where an entry comes from: the seed document and the table heading in it."""
+    """Where an entry comes from: the seed document (or, for a code published elsewhere, the
+    page's URL) and the table heading in it."""
 
     document: str
     table: str
@@ -79,6 +85,12 @@ class Entry:
     also: tuple[str, ...] = ()
     details: str | None = None
     note: str | None = None
+    # False for codes that are not in the seed documents: the vendor's public pages (with
+    # `source_url`), the generic HTTP entries, overlays and the unknown-code fallback.
+    seed: bool = True
+    source_url: str | None = None
+    # Wordings of `also` published outside the entry's own source: (text, URL).
+    also_sources: tuple[tuple[str, str], ...] = ()
     # The channel a range or shared-table hit was found under, for messages like
     # "matched voice_logbook range 1000-3999"; not part of the contract event.
     matched_by: str = field(default="exact", compare=False)
@@ -106,6 +118,9 @@ class Entry:
             "note": self.note,
             "document": self.source.document,
             "table": self.source.table,
+            "seed": self.seed,
+            "source_url": self.source_url,
+            "also_sources": [{"text": text, "source_url": url} for text, url in self.also_sources],
         }
 
 

@@ -22,6 +22,8 @@ Category = Literal[CATEGORIES]  # type: ignore[valid-type]
 Severity = Literal[SEVERITIES]  # type: ignore[valid-type]
 Channel = Literal[CHANNELS]  # type: ignore[valid-type]
 HttpStatus = Annotated[int, Field(ge=100, le=599)]
+# Where a code or a wording was published, when not in the seed document: a public https page.
+Url = Annotated[str, Field(pattern=r"^https://[^\s/]+\.[^\s/]+/\S*$", max_length=500)]
 
 
 class CatalogError(ValueError):
@@ -40,6 +42,13 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
 
 
+class WordingModel(_Strict):
+    """Another wording of a code, published on another page than the entry's own source."""
+
+    text: Annotated[str, Field(min_length=1)]
+    source_url: Url
+
+
 class EntryModel(_Strict):
     code: Annotated[str, Field(min_length=1, max_length=64)]
     message: Annotated[str, Field(min_length=1)]
@@ -48,9 +57,11 @@ class EntryModel(_Strict):
     transient: bool
     remediation: Annotated[str, Field(min_length=1)]
     http_status: HttpStatus | None = None
-    also: tuple[str, ...] = ()
+    also: tuple[str | WordingModel, ...] = ()
     details: str | None = None
     note: str | None = None
+    # Only in tables with `seed: false`: the page of this code when not the table's page.
+    source_url: Url | None = None
 
     _code = field_validator("code", mode="before")(_code_is_text)
 
@@ -60,7 +71,39 @@ class TableModel(_Strict):
     channel: Channel | None = None
     # A shared table's codes apply to every channel of the vendor (Webex Contact Policy).
     shared: bool = False
+    # False: the codes come from the vendor's public page `source_url`, not the seed document.
+    seed: bool = True
+    source_url: Url | None = None
+    # Looked up only when the record names this channel (Webex's synchronous API answers).
+    explicit: bool = False
+    # Explicit, and a code missing here is unknown: never looked up in the vendor's other
+    # tables, whose numbers it reuses with other meanings (8x8's delivery receipts).
+    standalone: bool = False
     entries: list[EntryModel]
+
+    @model_validator(mode="after")
+    def _sources(self) -> TableModel:
+        if not self.seed and self.source_url is None:
+            raise ValueError("a table with `seed: false` needs the `source_url` of its page")
+        if self.seed:
+            if self.source_url is not None:
+                raise ValueError("`source_url` is for tables with `seed: false`")
+            listed = [e.code for e in self.entries if e.source_url is not None]
+            if listed:
+                raise ValueError(
+                    f"entry {listed[0]!r} has a `source_url` in a table of the seed document; "
+                    "put codes published elsewhere in a table with `seed: false`"
+                )
+        return self
+
+    @model_validator(mode="after")
+    def _lookup_rules(self) -> TableModel:
+        if (self.explicit or self.standalone) and (self.channel is None or self.shared):
+            raise ValueError(
+                "`explicit` and `standalone` are for the table of one channel (not null, not "
+                "shared)"
+            )
+        return self
 
     @model_validator(mode="after")
     def _codes_unique(self) -> TableModel:
@@ -203,6 +246,20 @@ class HttpFileModel(_Strict):
     entries: list[EntryModel]
 
 
+class SeenWordingModel(_Strict):
+    text: str
+    count: Annotated[int, Field(ge=1)]
+
+
+class SeenModel(_Strict):
+    """Evidence from the logs, written by `vendor-errors catalog draft`."""
+
+    count: Annotated[int, Field(ge=1)]
+    messages: list[SeenWordingModel] = []
+    http_statuses: list[HttpStatus] = []
+    first: str | None = None  # FILE:LINE of the first record
+
+
 class OverlayEntryModel(_Strict):
     vendor: Vendor
     channel: Channel | None = None
@@ -214,6 +271,8 @@ class OverlayEntryModel(_Strict):
     remediation: str | None = None
     http_status: HttpStatus | None = None
     note: str | None = None
+    source_url: Url | None = None  # where the meaning was found
+    seen: SeenModel | None = None  # what `catalog draft` saw in the logs; lookups ignore it
 
     _code = field_validator("code", mode="before")(_code_is_text)
 
