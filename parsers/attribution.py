@@ -27,8 +27,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from vendor_errors.catalog import Catalog
+from vendor_errors.parsers.decoding.context import Envelope
 from vendor_errors.parsers.decoding.directory import Directory
-from vendor_errors.parsers.decoding.envelope import Envelope
 from vendor_errors.parsers.recognisers.base import code_of, message_of
 
 _WORD = re.compile(r"[a-z0-9]+")

@@ -13,6 +13,7 @@ from __future__ import annotations
 import ast
 import re
 from typing import Any
+from xml.etree import ElementTree
 
 import orjson
 from vendor_errors.parsers.decoding.literals import paren_heads, parse_literal
@@ -122,7 +123,7 @@ def embedded_values(text: str, spans: list[tuple[int, int]] | None = None) -> li
             if start < taken:
                 continue
             if end < 0:  # open: cut short, or not JSON's brackets
-                if _ESCAPED_JSON in text[start : start + 64]:
+                if text.startswith(_ESCAPED_JSON, start + 1):
                     continue  # JSON in a quoted string: its field's value, read unquoted
                 found = parse_literal(text, start)
                 if found is None:
@@ -130,7 +131,7 @@ def embedded_values(text: str, spans: list[tuple[int, int]] | None = None) -> li
                 value, end = found
             else:
                 value = parse_segment(text[start:end])
-                if value is None and _ESCAPED_JSON not in text[start : start + 64]:
+                if value is None and not text.startswith(_ESCAPED_JSON, start + 1):
                     found = parse_literal(text, start)
                     value = found[0] if found is not None else None
             if isinstance(value, dict | list) and value:
@@ -150,3 +151,47 @@ def embedded_values(text: str, spans: list[tuple[int, int]] | None = None) -> li
     if spans is not None:
         spans.extend(found_spans)
     return values
+
+
+# XML bodies (a webhook logged as XML, a JAXB toString): an element and its closing tag.
+_XML_OPEN = re.compile(r"<([A-Za-z_][\w.-]{0,63})(?:\s[^<>]{0,512})?>")
+MAX_XML_CHARS = 64 * 1024
+
+
+def xml_values(text: str) -> list[dict[str, Any]]:
+    """Every outermost XML element of `text` (up to MAX_SEGMENTS), as nested dicts: an
+    element's children by tag, a leaf's text. No DTD or entity is ever read."""
+    values: list[dict[str, Any]] = []
+    pos = 0
+    limit = min(len(text), MAX_SCAN_CHARS)
+    while len(values) < MAX_SEGMENTS:
+        found = _XML_OPEN.search(text, pos, limit)
+        if found is None:
+            break
+        close = text.find(f"</{found.group(1)}>", found.end(), found.start() + MAX_XML_CHARS)
+        if close < 0:
+            pos = found.end()
+            continue
+        end = close + len(found.group(1)) + 3
+        segment = text[found.start() : end]
+        pos = end
+        if "<!" in segment or "<?" in segment:
+            continue  # declarations and entities are never expanded
+        try:
+            root = ElementTree.fromstring(segment)
+        except ElementTree.ParseError:
+            continue
+        value = _element(root, 0)
+        if isinstance(value, dict) and value:
+            values.append({root.tag: value})
+    return values
+
+
+def _element(element: ElementTree.Element, depth: int) -> Any:
+    children = list(element)
+    if not children or depth > MAX_DEPTH:
+        return (element.text or "").strip()
+    value: dict[str, Any] = {}
+    for child in children[:256]:
+        value.setdefault(child.tag, _element(child, depth + 1))
+    return value

@@ -27,7 +27,7 @@ from typing import Any
 
 MAX_CHARS = 64 * 1024
 MAX_DEPTH = 32
-MAX_ITEMS = 256
+MAX_ITEMS = 4096  # entries per literal, all levels (a Node error object has hundreds)
 
 _PAIRS = {"{": "}", "[": "]", "(": ")", "#<": ">"}
 _SPACE = re.compile(r"[ \t\r\n]*+")
@@ -44,11 +44,14 @@ _KEY = re.compile(
     )[ \t]*+(=>|->|:(?!:)|=(?![=>]))""",
     re.X,
 )
+# The rest of a line is empty, and the next line starts another entry or closes the container.
+_NOTHING_ON_LINE = re.compile(r"[ \t]*+\r?\n[ \t]*+(?:\[[^\]\n]{1,64}\][ \t]*+=>|[)}\]])")
 _CLOJURE_KEY = re.compile(r":([A-Za-z_][\w.?!-]{0,63})[ \t]++(?=[^\s,}\]])")
 # Where a bare value ends: the next entry of a comma-separated container (`, key=`), or of a
 # space-separated one (Go `%v`: ` key:value`, no space after the colon).
 _NEXT_ENTRY = re.compile(
-    r""",[ \t]*+(?:\n[ \t]*+)?(?:["']?[:@]?[A-Za-z_$][\w.$-]{0,63}["']?[ \t]*+(?:=>|->|:(?![:/])|=(?![=>]))|:[A-Za-z_]|<<")"""
+    r""",[ \t]*+(?:\n[ \t]*+)?(?:["']?[:@]?[A-Za-z_$][\w.$-]{0,63}["']?[ \t]*+"""
+    r"""(?:=>|->|:(?![:/])|=(?![=>]))|:[A-Za-z_]|<<")"""
     r"""|[ \t]++[A-Za-z_][\w]{0,63}:(?=[^\s/:])"""
 )
 _TAG = re.compile(r"[A-Za-z_$%&#][\w.$:\\]{0,127}")
@@ -89,7 +92,7 @@ class _Reader:
     def value(self, at: int, closer: str) -> tuple[Any, int]:
         """The value starting at `at` (spaces skipped) and where it ends; _CUT at a cut."""
         text, end = self.text, self.end
-        at = _SPACE.match(text, at, end).end()
+        at = _skip(_SPACE, text, at, end)
         if at >= end:
             return _CUT, at
         char = text[at]
@@ -115,7 +118,7 @@ class _Reader:
             return self.container(found.end(), ")")
         tag = _TAG.match(text, at, end)
         if tag is not None:
-            after = _INLINE_SPACE.match(text, tag.end(), end).end()
+            after = _skip(_INLINE_SPACE, text, tag.end(), end)
             if after < end and text[after] in "{[(":
                 return self.tagged(tag.group(0), after, closer)
         return self.bare(at, closer)
@@ -129,7 +132,7 @@ class _Reader:
         name = tag.rsplit(".", 1)[-1].lstrip("%&#")
         if value.__class__ is list and len(value) == 1 and name in _WRAPPERS:
             value = value[0]
-            after = _INLINE_SPACE.match(text, at, end).end()
+            after = _skip(_INLINE_SPACE, text, at, end)
             if name == "string" and after < end and text[after] == '"':  # var_dump's string(N)
                 return self.string(after)
         return self.retagged(value, at)
@@ -140,7 +143,7 @@ class _Reader:
         if value is _CUT:
             return value, at
         text, end = self.text, self.end
-        after = _INLINE_SPACE.match(text, at, end).end()
+        after = _skip(_INLINE_SPACE, text, at, end)
         if after < end and text[after] == "{":
             return self.container(after + 1, "}")
         return value, at
@@ -211,9 +214,9 @@ class _Reader:
         saved = self.in_list
         try:
             while True:
-                at = _SPACE.match(text, at, end).end()
+                at = _skip(_SPACE, text, at, end)
                 while at < end and text[at] in ",;":
-                    at = _SPACE.match(text, at + 1, end).end()
+                    at = _skip(_SPACE, text, at + 1, end)
                 if at >= end:
                     return (keyed or items), end  # cut short: what was complete
                 if text[at] == closer:
@@ -231,7 +234,14 @@ class _Reader:
                 if key is not None:
                     name = next(group for group in key.groups()[:6] if group is not None)
                     self.in_list = False
-                    value, at = self.value(key.end(), closer)
+                    after = key.end()
+                    if _NOTHING_ON_LINE.match(text, after, end) is not None:
+                        # print_r's `[success] => ` (false prints as nothing): no value here,
+                        # unless the next line holds it (var_dump's `["code"]=>\n  int(1)`).
+                        keyed.setdefault(name, "")
+                        at = after
+                        continue
+                    value, at = self.value(after, closer)
                     if value is _CUT:
                         return (keyed or items), end
                     if name not in keyed:
@@ -254,6 +264,12 @@ class _Reader:
         finally:
             self.depth -= 1
             self.in_list = saved
+
+
+def _skip(spaces: re.Pattern[str], text: str, at: int, end: int) -> int:
+    """Past the spaces at `at` (the patterns match the empty string too)."""
+    found = spaces.match(text, at, end)
+    return found.end() if found is not None else at
 
 
 def _next_quote(text: str, pos: int, end: int, quote: str) -> int:

@@ -31,23 +31,31 @@ _REASONS = (
 #   after 87.4ms - 503 (.NET IHttpClientFactory) / too many 429 error responses (urllib3)
 #   429 Too Many Requests / 429 (Too Many Requests) / 400 BAD_REQUEST / '422 Unprocessable Entity'
 #   401 Client Error: (requests) / 404, message='Not Found' (aiohttp) / (429)\nReason: (OpenAPI)
+#   429: {"success":false,...} (a status then the body it came with)
+# Statuses below 400 are read after a keyword only ("answered 200"): the call's own status.
 PROSE_STATUS = re.compile(
     r"(?i:\bHTTP(?:/\d(?:\.\d)?)?(?: Error| response code)?[ :]+\(?|"
     r"\bstatus(?:[ _-]?code)?(?: of)?[\"']?\s*[:=]?\s*\(?|"
-    r"\bresponse code:?[ ]+|\bstatuscode_reason, |\bindicate success: |"
-    r"\b(?:return(?:ed|ing)|respon(?:ded|ding|se)|answer(?:ed|ing)|repl(?:ied|ying)|"
+    r"\bresponse code:?[ ]+|statuscode_reason, |\bindicate success: |"
+    r"\b(?:return(?:ed|ing)|respon(?:ded|ding|se)|answer(?:ed|ing)|repl(?:y|ied|ying)|"
     r"fail(?:ed|ing)|error)(?: with)?(?: error)?[: ]+(?:an? )?(?:HTTP )?\(?|"
     r"\bafter [\d.]+ ?ms - |\btoo many |"
     r"(?:->|=>) *)"
-    r"([45]\d\d)\b(?![ \t]*(?:ms|s|bytes|items|records|times)\b)(?!\.\d)"
+    r"([1-5]\d\d)\b(?![ \t]*(?:ms|s|bytes|items|records|rows|results|times)\b)(?!\.\d)"
     r"|\b([45]\d\d)[ _]\(?(?i:" + _REASONS.replace(" ", "[ _]") + r")\b"
-    r"|\b([45]\d\d) (?:Client|Server) Error\b|\b([45]\d\d), message="
+    r"|\b([45]\d\d) (?:Client|Server) Error\b|\b([45]\d\d), message=|\b([45]\d\d): ?[{\[]"
     r"|\(([45]\d\d)\)\s*Reason:"
 )
 # Codes named in prose: "error code 1300", "errorCode: 10004", "ErrorCode 'RATE_LIMIT_EXCEEDED'".
 PROSE_CODE = re.compile(
     r"(?i:\b(?:error|err|vendor|reason)[ _-]?code)[\"']?\s*(?:[:=#]|\bis\b)?\s*[\"']?"
     r"([A-Za-z0-9][A-Za-z0-9_]{0,63})\b"
+)
+
+# An SMPP delivery receipt in a deliver_sm's short_message (SMPP 3.4, Appendix B):
+# `id:IIIIIIIIII sub:SSS dlvrd:DDD submit date:YYMMDDhhmm done date:YYMMDDhhmm stat:DDDDDDD err:E`
+SMPP_RECEIPT = re.compile(
+    r"(?i:\bid:)([\w-]{1,64}) (?:.{0,120}? )?(?i:stat:)([A-Z]{5,8}) (?i:err:)([0-9A-Fa-f]{1,4})\b"
 )
 
 

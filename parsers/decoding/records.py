@@ -32,12 +32,25 @@ _CONTINUATION_PREFIXES = (
     b"... ",
     b"}",
     b"]",
+    b")",
+    b"(",
+    b'"}',  # the end of Laravel's JSON context, after its stack trace
+    b"[stacktrace]",  # Laravel, before PHP's `#0 ...` frames
+    b"[previous exception]",
+    b"For more information check:",  # httpx's HTTPStatusError, on its second line
+    b"Line |",  # PowerShell's error view
 )
 # `java.lang.IllegalStateException: ...`, `requests.exceptions.HTTPError: 503 ...`,
-# `ValueError: ...` - a class name ending in Error/Exception/Fault, then `:` or the line's end.
+# `ValueError: ...`, `feign.FeignException$TooManyRequests: ...`, `Faraday::TimeoutError: ...`
+# - a class name ending in Error/Exception/Fault/Timeout (a nested class after `$`), then `:`
+# or the line's end; or any class of a package named `exceptions`/`errors`
+# (`requests.exceptions.ReadTimeout: ...`); or a PHP stack frame (`#0 /app/...`).
 # Possessive repeats keep a long dotted line from backtracking; only its head is looked at.
 _EXCEPTION_LINE = re.compile(
-    rb"(?:[A-Za-z_$][\w$]*+\.)*+[A-Za-z_$][\w$]*(?:Error|Exception|Fault)(?::|$)"
+    rb"(?:[A-Za-z_$][\w$]*+(?:\.|::|\\))*+[A-Za-z_$][\w$]*"
+    rb"(?:Error|Exception|Fault|Timeout)(?:\$[\w$]++)*(?::|$)"
+    rb"|(?:[A-Za-z_$][\w$]*+\.)*+(?:exceptions|errors)\.[A-Za-z_$][\w$]*+:"
+    rb"|\#\d{1,4} [/\\{A-Za-z]"
 )
 _EXCEPTION_HEAD = 512
 
@@ -46,6 +59,10 @@ _EXCEPTION_HEAD = 512
 # date or time, a syslog priority, a logfmt key, or a whole one-line JSON object.
 _RECORD_START = re.compile(
     rb"\d{4}[-/]\d{2}[-/]\d{2}[T ]|\d{2}:\d{2}:\d{2}|<\d{1,3}>|[A-Za-z_][\w.]*="
+    rb"|\[\d{4}-\d{2}-\d{2}[T ]|\[\d{2}-[A-Z][a-z]{2}-\d{4} "  # Monolog, PHP's error_log
+    rb"|[DIWEFAU], \[\d{4}-"  # Ruby's Logger
+    rb"|(?:trce|dbug|info|warn|fail|crit): "  # .NET's console logger
+    rb"|(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) [ \d]\d \d{2}:"  # BSD syslog
 )
 
 
@@ -65,8 +82,16 @@ class Batch:
 
 
 def _opens(line: bytes) -> int:
-    """How many JSON brackets the line leaves open (approximate: brackets in strings count)."""
-    return line.count(b"{") + line.count(b"[") - line.count(b"}") - line.count(b"]")
+    """How many JSON brackets the line leaves open (approximate: brackets in strings count);
+    PHP's print_r and var_export open and close theirs with a parenthesis at a line's end
+    (`Array` then `(` ... `)`, `array (` ... `)`)."""
+    opened = line.count(b"{") + line.count(b"[") - line.count(b"}") - line.count(b"]")
+    tail = line.rstrip()
+    if tail[-1:] == b"(":
+        opened += 1
+    elif tail.lstrip()[:1] == b")":
+        opened -= 1
+    return opened
 
 
 def _blocks(stream: BinaryIO, limit: int) -> Iterator[tuple[bytes, list[bytes]]]:
@@ -138,6 +163,8 @@ class _Grouper:
         """Take the next line; return the record it completes, if it starts a new one."""
         if line[-1:] == b"\r":
             line = line[:-1]
+        if len(line) > self.limit:
+            line = line[: self.limit + 1]  # one byte over: the extractor calls it too large
         parts = self.parts
         done = None
         if parts:
@@ -148,7 +175,7 @@ class _Grouper:
                 if self.size <= self.limit and len(parts) < MAX_RECORD_LINES:
                     parts.append(line)
                     self.size += len(line) + 1
-                if depth > 0 or line[-1:] in (b"{", b"[") or line[:1] in (b"{", b"["):
+                if depth > 0 or line[-1:] in (b"{", b"[", b"(") or line[:1] in (b"{", b"[", b"("):
                     depth = max(0, depth + _opens(line))
                 self.depth = depth
                 return None
@@ -161,7 +188,7 @@ class _Grouper:
         self.first_line = number
         last = line[-1:]
         depth = 0 if last == b"}" and line[:1] == b"{" else max(0, _opens(line))
-        if depth and last not in (b"{", b"[", b",", b":") and line[:1] not in (b"{", b"["):
+        if depth and last not in (b"{", b"[", b"(", b",", b":") and line[:1] not in (b"{", b"["):
             depth = 0  # brackets inside a text line's message, not an open body
         self.depth = depth
         return done
@@ -174,7 +201,11 @@ def iter_batches(
     grouper = _Grouper(max_record_bytes)
     number = 0
     for block, lines in _blocks(stream, max_record_bytes):
-        if grouper.idle and _one_json_object_per_line(block, len(lines)):
+        if (
+            grouper.idle
+            and _one_json_object_per_line(block, len(lines))
+            and max(map(len, lines)) <= max_record_bytes
+        ):
             done = grouper.flush()
             if done is not None:
                 yield done

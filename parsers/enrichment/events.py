@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from vendor_errors.parsers.decoding.envelope import Envelope
+from vendor_errors.parsers.decoding.context import Envelope
 from vendor_errors.parsers.decoding.times import record_time, rfc3339
 from vendor_errors.parsers.decoding.urls import exported
 from vendor_errors.parsers.enrichment.verdict import Verdict

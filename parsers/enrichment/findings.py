@@ -13,8 +13,8 @@ from collections.abc import Callable
 from typing import Any
 
 from vendor_errors.parsers.attribution import CodeIndex, attribute_record, by_body, by_fields
-from vendor_errors.parsers.decoding.envelope import Envelope
-from vendor_errors.parsers.decoding.fields import ERROR_LEVELS, is_library_code
+from vendor_errors.parsers.decoding.context import Envelope
+from vendor_errors.parsers.decoding.values import ERROR_LEVELS, is_library_code
 from vendor_errors.parsers.enrichment.events import event_time, finding
 from vendor_errors.parsers.enrichment.verdict import Verdict
 from vendor_errors.parsers.recognisers.base import Reading
@@ -63,8 +63,13 @@ class Findings:
                     continue
             reading = registry.read(vendor, candidate)
             code = reading.code
-            if code is not None and is_library_code(code) and vendor not in self._index.listing(code):
-                continue  # the HTTP client's code (ECONNRESET, ERR_BAD_REQUEST): no body of the vendor's
+            if (
+                code is not None
+                and is_library_code(code)
+                and vendor not in self._index.listing(code)
+            ):
+                # The HTTP client's own code (ECONNRESET, ERR_BAD_REQUEST): no vendor's body.
+                continue
             vendors_seen.add(vendor)
             when = when or event_time(env)
             found = self._finding(env, vendor, reading, source, when)
@@ -107,17 +112,20 @@ class Findings:
         source: Origin,
         when: tuple[str, int | None],
     ) -> Finding | None:
+        channel = self._registry.channel(vendor, reading.channel, env.channel, reading.code)
         verdict = self._verdict(
             vendor,
             reading.code,
             reading.http_status or env.status,
-            self._registry.channel(vendor, reading.channel or env.channel, reading.code),
+            channel or reading.table,
             reading.message,
             reading.error_hint,
             env.level is not None and env.level in ERROR_LEVELS,
         )
         if verdict is None:
             return None
+        if channel is None and verdict.channel is not None:
+            verdict = verdict._replace(channel=None)  # read in a table, on no channel
         return finding(env, vendor, reading, verdict, source, when)
 
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 from typing import Any
 
 from vendor_errors.parsers.decoding.fields import (
-    ERROR_LEVELS,
     R_CODE,
     R_ERROR_ID,
     R_LEVEL,
@@ -25,8 +24,8 @@ from vendor_errors.parsers.decoding.fields import (
     R_STATUS,
     R_VENDOR_HEADER,
     Roles,
-    as_status,
 )
+from vendor_errors.parsers.decoding.values import ERROR_LEVELS, as_status
 from vendor_errors.parsers.fast.memo import Memo
 from vendor_errors.parsers.result import Origin, Result
 from vendor_errors.parsers.stages import JsonStage
