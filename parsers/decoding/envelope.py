@@ -77,6 +77,11 @@ _LIST_SCALARS = frozenset(
 _REQUEST_ROLES = frozenset({R_URL, R_HOST, R_CODE, R_MESSAGE, R_REQUEST, R_ERROR_ID})
 # Keys of an object that say it reports a failure in words (with `success: false`, or next to
 # a status that is no HTTP status: Webex's `status: "7102"` + `description`).
+# Members of an ECS `event` object besides `code` (https://www.elastic.co/guide/en/ecs/current/).
+_ECS_EVENT = frozenset(
+    {"kind", "category", "dataset", "module", "outcome", "created", "ingested", "original"}
+    | {"provider", "action", "type", "sequence", "severity", "duration"}
+)
 _WORDING_KEYS = frozenset(
     {"description", "statusdescription", "message", "errormessage", "error", "errorreason"}
     | {"reason", "detail", "desc"}
@@ -276,6 +281,8 @@ class Reader:
         # so are objects saying `success: false` in words, and objects whose `status` is a
         # vendor's code (not an HTTP status) next to its wording.
         candidate = has_code or (has_status and ("title" in obj or "detail" in obj))
+        if candidate and parent_key == "event" and not _ECS_EVENT.isdisjoint(obj):
+            candidate = False  # ECS `event.code`: the event's id at its source (Windows, ...)
         if not candidate and (failed or (status_code is not None and is_status_code(status_code))):
             candidate = any(fold(key) in _WORDING_KEYS for key in obj if key.__class__ is str)
         if candidate and len(env.candidates) < MAX_CANDIDATES:
@@ -285,7 +292,10 @@ class Reader:
             # Folded afresh: a memo by id() would hand a freed body's keys to a later object
             # that reuses its address (two JSON strings with bodies in one record).
             body = fold_keys(obj)
-            record_level = origin == "logfmt" or (depth == 0 and origin == "json")
+            # The record itself is the body: its line's text is not the vendor's wording.
+            record_level = origin == "logfmt" or (
+                depth == 0 and origin == "json" and env.level is not None
+            )
             env.candidates.append(
                 Candidate(body, parent, parent_key, group, origin, self._channel, record_level)
             )

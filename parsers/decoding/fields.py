@@ -226,8 +226,6 @@ _define(
     "exceptionmessage",
 )
 _define(R_CODE, "code", "errorcode", "errcode", "apierrorcode")
-# ECS `event.code` is the event's id in its source (a Windows event id), never a vendor's code.
-_define(R_NONE, "eventcode")
 # Request bodies sent to a vendor (axios keeps its request body in `config.data`).
 _define(
     R_REQUEST,

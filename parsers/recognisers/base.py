@@ -71,8 +71,9 @@ def code_of(body: dict[str, Any]) -> str | None:
     return None
 
 
-# The key of a record's own log line, first present of these: a record whose top level (or
-# whose line's key=value pairs) is the body has `msg` or `message` for the line, not the vendor.
+# The key of a record's own log line, first present of these: a log record (with a level)
+# whose top level is the body has `msg` or `message` for its line, not for the vendor's wording;
+# in key=value pairs, `msg`.
 _LOG_LINE_KEYS = ("msg", "message", "m", "log")
 
 
@@ -82,7 +83,10 @@ def message_for(candidate: Candidate, keys: tuple[str, ...] = MESSAGE_KEYS) -> s
     body = candidate.body
     if not candidate.record_level:
         return message_of(body, keys)
-    line = next((key for key in _LOG_LINE_KEYS if key in body), None)
+    if candidate.origin == "logfmt":  # `msg=` is the line, a `message=` may be the vendor's
+        line: str | None = "msg"
+    else:
+        line = next((key for key in _LOG_LINE_KEYS if key in body), None)
     return message_of(body, tuple(key for key in keys if key != line))
 
 
