@@ -201,11 +201,7 @@ def iter_batches(
     grouper = _Grouper(max_record_bytes)
     number = 0
     for block, lines in _blocks(stream, max_record_bytes):
-        if (
-            grouper.idle
-            and _one_json_object_per_line(block, len(lines))
-            and max(map(len, lines)) <= max_record_bytes
-        ):
+        if grouper.idle and _one_json_object_per_line(block, len(lines)):
             done = grouper.flush()
             if done is not None:
                 yield done
@@ -225,9 +221,11 @@ def iter_batches(
 
 def iter_records(stream: BinaryIO, max_record_bytes: int = 1 << 20) -> Iterator[tuple[int, bytes]]:
     """Every record of `stream` as (1-based number of its first line, bytes)."""
+    limit = max_record_bytes + 1  # a line over the limit is cut to one byte over: too large
     for item in iter_batches(stream, max_record_bytes):
         if isinstance(item, Batch):
-            yield from enumerate(item.lines, item.first_line)
+            for number, line in enumerate(item.lines, item.first_line):
+                yield number, line[:limit]
         else:
             yield item
 
