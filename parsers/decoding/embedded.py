@@ -139,15 +139,20 @@ def embedded_values(text: str, spans: list[tuple[int, int]] | None = None) -> li
                 taken = end
                 found_spans.append((start, end))
     if "(" in text or "#<" in text:
+        spans_of_brackets = list(found_spans)
+        taken = 0
         for head in paren_heads(text, limit):
-            if head < taken or any(start <= head < end for start, end in found_spans):
+            if head < taken or any(start <= head < end for start, end in spans_of_brackets):
                 continue
             at = head if text.startswith("#<", head) else text.find("(", head)
             found = parse_literal(text, at)
-            if found is not None and len(values) < MAX_SEGMENTS:
-                values.append(found[0])
-                taken = found[1]
-                found_spans.append((head, found[1]))
+            if found is None or len(values) >= MAX_SEGMENTS:
+                continue
+            if any(head < end and start < found[1] for start, end in spans_of_brackets):
+                continue  # it holds a body read already: that one stands
+            values.append(found[0])
+            taken = found[1]
+            found_spans.append((head, found[1]))
     if spans is not None:
         spans.extend(found_spans)
     return values

@@ -61,6 +61,12 @@ _REF = re.compile(r"<ref \*\d+>[ \t]*+")
 _MORE_ITEMS = re.compile(r"\.\.\. \d+ more items?[^\n,\]}]*+")
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?")
 _TRUNCATED = ("...", "\u2026", "(truncated")
+# The rest of a quoted string after its opening quote, on its line (possessive: no backtracking).
+_REST = {
+    '"': re.compile(r'(?:[^"\\\n]++|\\.)*+"'),
+    "'": re.compile(r"(?:[^'\\\n]++|\\.)*+'"),
+}
+_JOINED = re.compile(r"[ \t]*+\+[ \t]*+\n?[ \t]*+['\"]")  # JavaScript's 'a' +\n 'b'
 _WORDS = {
     "true": True,
     "false": False,
@@ -149,26 +155,19 @@ class _Reader:
         return value, at
 
     def string(self, at: int) -> tuple[Any, int]:
-        """A quoted string (escapes kept simple); JavaScript's `'a' +\\n 'b'` joined."""
+        """A quoted string (escapes kept simple); JavaScript's `'a' +\n 'b'` joined."""
         text, end = self.text, self.end
         parts: list[str] = []
         while True:
-            quote = text[at]
-            pos = at + 1
-            while True:
-                stop = _next_quote(text, pos, end, quote)
-                if stop < 0:
-                    return _CUT, end  # not closed on its line: cut short
-                if stop > 0 and text[stop - 1] == "\\" and _escaped(text, stop):
-                    pos = stop + 1
-                    continue
-                break
-            parts.append(_unescape(text[at + 1 : stop]))
-            at = stop + 1
-            joined = re.match(r"[ \t]*\+[ \t]*\n?[ \t]*(['\"])", text[at : at + 256])
+            rest = _REST[text[at]].match(text, at + 1, end)
+            if rest is None:
+                return _CUT, end  # not closed on its line: cut short
+            parts.append(_unescape(text[at + 1 : rest.end() - 1]))
+            at = rest.end()
+            joined = _JOINED.match(text, at, end)
             if joined is None:
                 return "".join(parts), at
-            at += joined.start(1)
+            at = joined.end() - 1
 
     def bare(self, at: int, closer: str) -> tuple[Any, int]:
         """Unquoted text up to the next entry, the line's end or the closer."""
@@ -270,25 +269,6 @@ def _skip(spaces: re.Pattern[str], text: str, at: int, end: int) -> int:
     """Past the spaces at `at` (the patterns match the empty string too)."""
     found = spaces.match(text, at, end)
     return found.end() if found is not None else at
-
-
-def _next_quote(text: str, pos: int, end: int, quote: str) -> int:
-    """The closing quote on this line, or -1."""
-    stop = text.find(quote, pos, end)
-    newline = text.find("\n", pos, end)
-    if stop < 0 or (0 <= newline < stop):
-        return -1
-    return stop
-
-
-def _escaped(text: str, at: int) -> bool:
-    """The character at `at` is escaped by an odd run of backslashes."""
-    count = 0
-    pos = at - 1
-    while pos >= 0 and text[pos] == "\\":
-        count += 1
-        pos -= 1
-    return count % 2 == 1
 
 
 _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", '"': '"', "'": "'", "\\": "\\", "/": "/"}
