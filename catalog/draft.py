@@ -11,6 +11,7 @@ are, it is an ordinary overlay (catalog/README.md, "Keeping the catalog current"
 from __future__ import annotations
 
 import json
+import textwrap
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -98,7 +99,9 @@ def _header(sources: list[str], records: int, codes: int, events: int) -> list[s
         "# For each entry, find the code in the vendor's documentation, then fill in:",
         "#   message      the vendor's wording (the one seen most often is filled in: check it)",
         "#   category     instead of `unknown`, the most specific of:",
-        f"#                {categories}",
+        *textwrap.wrap(
+            categories, 100, initial_indent="#" + " " * 16, subsequent_indent="#" + " " * 16
+        ),
         "#                (keep `unknown` only if the vendor documents no meaning)",
         "#   severity     info (lifecycle statuses only), warning, error or critical",
         "#   transient    true when the same request may succeed if retried later, else false",

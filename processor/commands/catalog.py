@@ -170,8 +170,11 @@ def _lint(args: argparse.Namespace) -> int:
     return 0
 
 
-def _names(cat: catalog.Catalog, args: argparse.Namespace) -> tuple[str, str | None] | None:
-    """(vendor, channel) as the catalog spells them, or None after saying what was wrong."""
+def _names(cat: catalog.Catalog, args: argparse.Namespace) -> tuple[str | None, str | None] | None:
+    """(vendor, channel) as the catalog spells them (None when not given), or None after
+    saying what was wrong."""
+    if args.vendor is None:
+        return None, None
     try:
         vendor = catalog_show.resolve_vendor(cat, args.vendor)
         channel = getattr(args, "channel", None)
@@ -191,6 +194,7 @@ def _show(args: argparse.Namespace) -> int:
     if names is None:
         return catalog_show.EXIT_USAGE
     vendor, channel = names
+    assert vendor is not None  # a positional argument
     return catalog_show.show(
         loaded, vendor, args.code, channel, args.http_status, args.format == "json"
     )
@@ -203,27 +207,21 @@ def _search(args: argparse.Namespace) -> int:
     loaded = _load(args.overlay)
     if loaded is None:
         return 1
-    vendor = None
-    if args.vendor is not None:
-        names = _names(loaded, args)
-        if names is None:
-            return catalog_show.EXIT_USAGE
-        vendor = names[0]
+    names = _names(loaded, args)
+    if names is None:
+        return catalog_show.EXIT_USAGE
     text = " ".join(args.text)
-    return catalog_show.run_search(loaded, text, vendor, args.limit, args.format == "json")
+    return catalog_show.run_search(loaded, text, names[0], args.limit, args.format == "json")
 
 
 def _export(args: argparse.Namespace) -> int:
     loaded = _load(args.overlay)
     if loaded is None:
         return 1
-    vendor = None
-    if args.vendor is not None:
-        names = _names(loaded, args)
-        if names is None:
-            return catalog_show.EXIT_USAGE
-        vendor = names[0]
-    rows = [e.as_dict() for e in loaded if vendor is None or e.vendor == vendor]
+    names = _names(loaded, args)
+    if names is None:
+        return catalog_show.EXIT_USAGE
+    rows = [e.as_dict() for e in loaded if names[0] is None or e.vendor == names[0]]
     if args.format == "json":
         sys.stdout.buffer.write(orjson.dumps(rows, option=orjson.OPT_INDENT_2) + b"\n")
         return 0

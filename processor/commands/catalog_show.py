@@ -151,7 +151,7 @@ def describe(cat: Catalog, entry: Entry) -> str:
     if entry.also:
         lines.append(f"  also worded: {' | '.join(entry.also)}")
     if entry.details:
-        lines.append(f"  details:     {entry.details}")
+        lines.append(f"  details:     {_short(entry.details, 240)}")
     if entry.note:
         lines.append(f"  note:        {entry.note}")
     if cat.is_standalone(entry.vendor, entry.channel):

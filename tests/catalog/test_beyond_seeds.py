@@ -5,26 +5,17 @@ catalog/README.md, "Beyond the seed documents" and "Lookup", states what these t
 
 from __future__ import annotations
 
-import shutil
 from collections import Counter
 from pathlib import Path
 
 import pytest
 from vendor_errors import catalog
 from vendor_errors.catalog import Catalog, CatalogError
-from vendor_errors.catalog.loader import DATA_DIR
 
 
 @pytest.fixture(scope="module")
 def shipped() -> Catalog:
     return catalog.load()
-
-
-@pytest.fixture
-def data_copy(tmp_path: Path) -> Path:
-    target = tmp_path / "data"
-    shutil.copytree(DATA_DIR, target)
-    return target
 
 
 # -- sourced and marked ----------------------------------------------------------------------

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -10,7 +9,6 @@ from pathlib import Path
 import pytest
 from vendor_errors import catalog
 from vendor_errors.catalog import CatalogError
-from vendor_errors.catalog.loader import DATA_DIR
 
 CLI = [sys.executable, "-m", "vendor_errors.processor.cli"]
 
@@ -69,13 +67,6 @@ def test_overlay_with_a_bad_value_names_the_field(tmp_path: Path) -> None:
     with pytest.raises(CatalogError) as raised:
         catalog.load(overlay)
     assert "entry 0 ('1100') field 'severity'" in str(raised.value)
-
-
-@pytest.fixture
-def data_copy(tmp_path: Path) -> Path:
-    target = tmp_path / "data"
-    shutil.copytree(DATA_DIR, target)
-    return target
 
 
 def test_broken_data_file_error_names_file_table_entry_and_field(data_copy: Path) -> None:
