@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ast
 import re
+import warnings
 from typing import Any
 from xml.etree import ElementTree
 
@@ -106,7 +107,14 @@ def parse_segment(segment: str) -> Any:
     ):
         return None
     try:
-        value = ast.literal_eval(segment)
+        if "\\" in segment:
+            # An escape Python does not know (a JSON `\/`, a Windows path) is a warning of
+            # the compiler's: noise on a stream's stderr, not a finding.
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                value = ast.literal_eval(segment)
+        else:
+            value = ast.literal_eval(segment)
     except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
         return None
     return value if isinstance(value, dict | list) else None
