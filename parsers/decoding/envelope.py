@@ -275,6 +275,8 @@ class Reader:
                         texts = [(value, False, "request")]
                     else:
                         texts.append((value, False, "request"))
+            elif role == R_CORRELATION and group is not None:
+                pass  # an id of one item of an array (a batch answer's), not of the record
             else:
                 self._apply(env, role, key, value)
         # RFC 7807 problem details are error bodies even without a code member (http_<status>);
@@ -383,7 +385,8 @@ class Reader:
 _ANSI = re.compile(r"\x1b\[[0-9;]{0,32}[A-Za-z]")
 # A body in text right after `request=`, `request body:`, `sending`: what was sent.
 _REQUEST_BEFORE = re.compile(
-    r"(?i:\b(?:request|req|request[ _]?body|request[ _]?payload|sending|sent)[\"']?\s*[=:]?\s*)\Z"
+    r"(?i:(?<!bad )(?<!invalid )\b(?:request|req|request[ _]?body|request[ _]?payload|sending|sent)"
+    r"[\"']?\s*[=:]?\s*)\Z"
 )
 
 

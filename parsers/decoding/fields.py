@@ -76,6 +76,7 @@ _define(
     "date",
     "timestampms",
     "eventtimestampms",
+    "dt",
     "realtimetimestamp",
     "timegenerated",
 )
@@ -94,8 +95,11 @@ _define(
     "applicationname",
     "approlename",
     "cloudrolename",
+    "entityname",  # New Relic
 )
-_define(R_APP_NAME, "appname", "syslogidentifier", "programname", "syslogappname", "faasname")
+_define(
+    R_APP_NAME, "appname", "syslogidentifier", "programname", "program", "syslogappname", "faasname"
+)
 _define(
     R_K8S_NAME,
     "labelsappkubernetesioname",
@@ -135,6 +139,8 @@ _define(
     "httpresponsestatuscode",
     "upstreamstatus",
     "httpcode",
+    "downstreamstatus",  # Traefik's
+    "originstatus",
 )
 _define(
     R_URL,
@@ -161,6 +167,8 @@ _define(
     "peerhostname",
     "destinationdomain",
     "destinationaddress",
+    "authority",  # Envoy's: the request's Host
+    "requesthost",  # Traefik's
 )
 # Generic ones; the vendors' correlation headers come from their data (Roles(extra)).
 _define(
@@ -195,6 +203,7 @@ _define(
     "sourcecontext",
     "categoryname",
     "pythonlogger",
+    "target",  # Rust's tracing: the module path (`sms_gateway::eightbyeight`)
 )
 _define(R_CHANNEL, "channel", "channeltype", "deliverychannel", "channelname")
 _define(
@@ -224,6 +233,10 @@ _define(
     "textpayload",
     "resultdescription",
     "exceptionmessage",
+    "renderedmessage",  # Serilog's JSON formatter
+    "messagetemplate",
+    "outermessage",  # Application Insights' exceptions
+    "innermostmessage",
 )
 _define(R_CODE, "code", "errorcode", "errcode", "apierrorcode")
 # Request bodies sent to a vendor (axios keeps its request body in `config.data`).

@@ -66,6 +66,12 @@ _RECORD_START = re.compile(
 )
 
 
+# java.util.logging's SimpleFormatter writes two lines: `May 02, 2024 8:15:11 AM com.acme.C send`
+# then `SEVERE: message`; the second continues the first.
+_JUL_HEAD = re.compile(rb"[A-Z][a-z]{2} \d{1,2}, \d{4} \d{1,2}:\d{2}:\d{2} [AP]M ")
+_JUL_LEVEL = re.compile(rb"(?:SEVERE|WARNING|INFO|CONFIG|FINE|FINER|FINEST): ")
+
+
 def _starts_record(line: bytes) -> bool:
     if line[:2] == b'{"' or line[:3] == b'[{"':
         return line.rstrip()[-1:] in (b"}", b"]")
@@ -171,7 +177,12 @@ class _Grouper:
             depth = self.depth
             if depth > 0 and (_starts_record(line) or len(parts) >= MAX_RECORD_LINES):
                 depth = 0  # the open body was truncated: this line is the next record
-            if depth > 0 or _continues(line) or (parts[-1][-1:] == b":" and line[:1] in b"{["):
+            if (
+                depth > 0
+                or _continues(line)
+                or (parts[-1][-1:] == b":" and line[:1] in b"{[")
+                or (_JUL_LEVEL.match(line) is not None and _JUL_HEAD.match(parts[-1]) is not None)
+            ):
                 if self.size <= self.limit and len(parts) < MAX_RECORD_LINES:
                     parts.append(line)
                     self.size += len(line) + 1
