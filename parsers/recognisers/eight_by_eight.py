@@ -29,7 +29,9 @@ _FAILED_SMPP_STATES = frozenset({"UNDELIV", "EXPIRED", "REJECTD", "UNKNOWN", "DE
 
 def shape(candidate: Candidate) -> bool:
     body = candidate.body
-    return ("errorid" in body and "code" in body) or _is_receipt(candidate)
+    if "errorid" in body and "code" in body:
+        return True
+    return _is_receipt(candidate) and "umid" in (candidate.parent or {})
 
 
 def read(candidate: Candidate) -> Reading:
@@ -64,15 +66,11 @@ def read(candidate: Candidate) -> Reading:
 
 
 def _is_receipt(candidate: Candidate) -> bool:
-    """`payload.status` of a delivery receipt: a state, a detail and an error code, in the
-    payload of a message of a subaccount (a batch answer's `messages[].status` has neither
-    `detail` nor `subAccountId`, and its codes are the API's)."""
+    """`payload.status` of a delivery receipt: an error code with the state's `detail`, or in
+    the payload of a message of a subaccount (a batch answer's `messages[].status` has neither
+    `detail` nor `subAccountId`, and its codes are the API's). Its shape also needs the
+    message's `umid`; read as 8x8's (attributed otherwise), the status object is enough."""
     body = candidate.body
     if candidate.parent_key != "status" or "errorcode" not in body:
         return False
-    payload = candidate.parent
-    return (
-        payload is not None
-        and "umid" in payload
-        and ("subaccountid" in payload or "detail" in body)
-    )
+    return "detail" in body or "subaccountid" in (candidate.parent or {})
