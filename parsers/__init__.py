@@ -2,8 +2,9 @@
 
 The public API (docs/parsing.md): build an `Extractor` from a catalog; `extract` one record or
 `extract_many` a batch; each record gives a `Result` with a `Finding` (the contract `Event` plus
-request context) per vendor error. `iter_records` / `iter_batches` group a file's lines into
-records (runs of one-line JSON records as a `Batch`, for `extract_many`). Everything else in
+request context) per vendor error; `event_schema()` is the event's JSON Schema (docs/events.md).
+`iter_records` / `iter_batches` group a file's lines into records (runs of one-line JSON
+records as a `Batch`, for `extract_many`). Everything else in
 this package is internal: the stages (decoding/, recognisers/, attribution.py, enrichment/,
 general.py) and the speed layers over them (fast/).
 """
@@ -20,6 +21,7 @@ from vendor_errors.parsers.result import (
     Origin,
     Outcome,
     Result,
+    event_schema,
 )
 
 __all__ = [
@@ -34,6 +36,7 @@ __all__ = [
     "Origin",
     "Outcome",
     "Result",
+    "event_schema",
     "iter_batches",
     "iter_records",
 ]

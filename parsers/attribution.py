@@ -27,8 +27,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from vendor_errors.catalog import Catalog
+from vendor_errors.parsers.decoding.context import Envelope
 from vendor_errors.parsers.decoding.directory import Directory
-from vendor_errors.parsers.decoding.envelope import Envelope
 from vendor_errors.parsers.recognisers.base import code_of, message_of
 
 _WORD = re.compile(r"[a-z0-9]+")
@@ -166,5 +166,7 @@ def attribute_record(env: Envelope, directory: Directory) -> str | None:
     vendor, choice = by_fields(env)
     if vendor is not None or not env.prose:
         return vendor
+    if env.urls and not env.host_vendors:
+        return None  # the status is of a call to a host of no vendor's; the name is context
     vendor, choice = _narrow(choice, named_vendors(env, directory))
     return vendor

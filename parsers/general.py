@@ -15,8 +15,9 @@ from typing import Any
 import orjson
 from vendor_errors.parsers.decoding.envelope import Reader
 from vendor_errors.parsers.decoding.raw import binary_reason, truncated_json
+from vendor_errors.parsers.decoding.wrappers import batch_records
 from vendor_errors.parsers.enrichment.findings import Findings
-from vendor_errors.parsers.result import Origin, Result
+from vendor_errors.parsers.result import Origin, Outcome, Result
 from vendor_errors.parsers.stages import JsonStage, TextStage
 
 _loads = orjson.loads
@@ -34,7 +35,18 @@ class General:
         self._findings = findings
 
     def json(self, obj: Any, source: Origin) -> Result:
-        return self._findings.of(self._reader.from_json(obj), source)
+        records = batch_records(obj)
+        if records is None:
+            return self._findings.of(self._reader.from_json(obj), source)
+        # A batch (OTLP, CloudWatch, Loki): each record it carries is read on its own.
+        findings = []
+        outcome: Outcome = "no_error"
+        for record in records:
+            result = self._findings.of(self._reader.from_json(record), source)
+            findings.extend(result.findings)
+            if result.outcome == "error_found":
+                outcome = "error_found"
+        return Result(outcome, findings)
 
     def text(self, raw: bytes | str, text: str, source: Origin) -> Result:
         result = self._findings.of(self._reader.from_text(text), source)

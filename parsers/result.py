@@ -6,8 +6,10 @@ order: `scan --format jsonl` and the enriched topic print it as it is.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
-from typing import Literal, TypedDict
+from importlib import resources
+from typing import Any, Literal, TypedDict
 
 Outcome = Literal["error_found", "no_error", "undecodable"]
 
@@ -42,7 +44,17 @@ class Event(TypedDict):
     trace_id: str | None
     span_id: str | None
     correlation_id: str | None
+    service: str | None
+    namespace: str | None
     source: Origin
+
+
+def event_schema() -> dict[str, Any]:
+    """The JSON Schema of `Event` (draft 2020-12), as shipped in the package
+    (vendor_errors/parsers/schemas/event.schema.json; docs/events.md)."""
+    text = resources.files(__package__).joinpath("schemas", "event.schema.json").read_text()
+    schema: dict[str, Any] = json.loads(text)
+    return schema
 
 
 @dataclass(slots=True)

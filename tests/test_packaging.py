@@ -37,13 +37,14 @@ def test_the_wheel_has_one_top_level_name(wheel: Path) -> None:
     assert "vendor_errors/__init__.py" not in names
 
 
-def test_the_wheel_ships_catalog_data_patterns_and_the_command(wheel: Path) -> None:
+def test_the_wheel_ships_catalog_data_patterns_schema_and_the_command(wheel: Path) -> None:
     names = set(zipfile.ZipFile(wheel).namelist())
     shipped = {p.name for p in (ROOT / "catalog" / "data").glob("*.yaml")}
     assert shipped and {f"vendor_errors/catalog/data/{name}" for name in shipped} <= names
     assert "vendor_errors/catalog/README.md" in names
     grok = {p.name for p in (ROOT / "parsers" / "decoding" / "patterns").glob("*.grok")}
     assert grok and {f"vendor_errors/parsers/decoding/patterns/{name}" for name in grok} <= names
+    assert "vendor_errors/parsers/schemas/event.schema.json" in names  # docs/events.md
     assert "vendor_errors/processor/commands/scan.py" in names
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))
     text = zipfile.ZipFile(wheel).read(entry_points).decode()

@@ -29,6 +29,7 @@ class Candidate:
         "group",
         "origin",
         "parent_key",
+        "record_level",
     )
 
     def __init__(
@@ -39,13 +40,17 @@ class Candidate:
         group: int,
         origin: str,
         channel_of: Callable[[object], str | None],
+        record_level: bool = False,
     ) -> None:
         self.body = body  # keys folded, values as decoded
         self._parent = parent  # the enclosing object as decoded
         self._folded_parent: dict[str, Any] | None = None
         self.parent_key = parent_key  # folded key the body sits under ("data", "errors", "")
         self.group = group  # bodies from one array share a group (duplicates there are real)
-        self.origin = origin  # "json", "embedded", "logfmt", "prose"
+        self.origin = origin  # "json", "embedded", "logfmt", "prose", "request"
+        # The body is the log record itself (its top level, or the key=value pairs of its
+        # line): its `msg`/`message` is the log line's text, not the vendor's wording.
+        self.record_level = record_level
         self._channel_of = channel_of  # a channel as spelled -> the contract's slug, or None
         self._channel: str | None = None
         self._channel_read = False

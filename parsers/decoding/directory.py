@@ -62,8 +62,9 @@ class Directory:
         self._in_field = re.compile(
             rf"(?:(?<![A-Za-z0-9])|(?<=[a-z0-9])(?=[A-Z]))(?i:({names}))"
         ).finditer
-        # In prose every name needs word boundaries ("thermodynamics" is not a vendor).
-        self._in_text = re.compile(rf"(?<![a-z0-9])({names})(?![0-9])").finditer
+        # In prose every name needs word boundaries ("thermodynamics" is not a vendor), and a
+        # name in a path is one of ours (`/hooks/pipedrive/messages`), not the vendor's host.
+        self._in_text = re.compile(rf"(?<![a-z0-9/])({names})(?![0-9])").finditer
         self._slugs = {alias: info.vendor for info in vendors for alias in info.aliases}
         self._slugs.update((info.vendor, info.vendor) for info in vendors)
         extra: dict[str, Role] = {}

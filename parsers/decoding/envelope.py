@@ -11,92 +11,103 @@ the record's own `timestamp` beats one inside a body.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import re
 from typing import Any
 
 import orjson
 from vendor_errors.parsers.decoding import logfmt
 from vendor_errors.parsers.decoding.candidates import Candidate, fold_keys
+from vendor_errors.parsers.decoding.context import (
+    MAX_TEXT_CHARS,
+    Envelope,
+    service_name,
+    settle,
+)
 from vendor_errors.parsers.decoding.directory import Directory
-from vendor_errors.parsers.decoding.embedded import embedded_values
+from vendor_errors.parsers.decoding.embedded import embedded_values, xml_values
 from vendor_errors.parsers.decoding.fields import (
     FOLDED,
-    R_CHANNEL,
+    R_APP_NAME,
     R_CODE,
+    R_CONTAINER,
     R_CORRELATION,
     R_ERROR_ID,
     R_HOST,
+    R_K8S_APP,
+    R_K8S_NAME,
     R_LEVEL,
-    R_LOGGER,
     R_MESSAGE,
-    R_METHOD,
+    R_NAMESPACE,
     R_NONE,
+    R_REQUEST,
     R_SERVICE,
     R_SPAN_ID,
     R_STATUS,
     R_TIMESTAMP,
-    R_TRACE_FLAGS,
     R_TRACE_ID,
     R_TRACEPARENT,
     R_URL,
     R_VENDOR,
     R_VENDOR_HEADER,
-    as_span_id,
-    as_status,
-    as_trace_id,
     fold,
-    parse_traceparent,
 )
 from vendor_errors.parsers.decoding.grok import Layouts
-from vendor_errors.parsers.decoding.prose import PROSE_CODE, PROSE_STATUS, URL
-from vendor_errors.parsers.decoding.urls import url_host
+from vendor_errors.parsers.decoding.prose import PROSE_CODE, SMPP_RECEIPT, URL
+from vendor_errors.parsers.decoding.scalars import Scalars
+from vendor_errors.parsers.decoding.values import (
+    as_level,
+    as_status,
+    as_trace_id,
+    is_status_code,
+)
+from vendor_errors.parsers.decoding.wrappers import key_values
 
 MAX_DEPTH = 24  # nesting followed into objects; deeper structure is ignored
 MAX_LIST_ITEMS = 100
-MAX_TEXT_CHARS = 512 * 1024  # free text analysed per record, in total
 MAX_CANDIDATES = 64
+MAX_WRAPPERS = 3  # layouts tried in turn on a line's message: CRI, then syslog, then the app's
 
 _NO_ROLES: dict[str, int] = {}
-_HTTP_METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"})
-
-
-@dataclass(slots=True)
-class Envelope:
-    timestamps: list[Any] = field(default_factory=list)
-    level: str | None = None
-    method: str | None = None
-    status: int | None = None
-    urls: list[tuple[str, str | None]] = field(default_factory=list)  # (url, vendor of host)
-    explicit_vendors: set[str] = field(default_factory=set)
-    host_vendors: set[str] = field(default_factory=set)
-    header_vendors: set[str] = field(default_factory=set)
-    prose: list[str] = field(default_factory=list)  # free text, read when attribution asks
-    correlation_id: str | None = None
-    trace_id: str | None = None
-    span_id: str | None = None
-    trace_flags: int | None = None
-    channel: str | None = None
-    candidates: list[Candidate] = field(default_factory=list)
-    text_budget: int = MAX_TEXT_CHARS
-    groups: int = 0
-    # Vendors named in the prose: filled by attribution, and only when it needs them.
-    named: frozenset[str] | None = None
-
-    def url_for(self, vendor: str | None) -> str | None:
-        """The URL of the failed call: the vendor's own if the record has one."""
-        for url, host_vendor in self.urls:
-            if host_vendor is not None and host_vendor == vendor:
-                return url
-        return self.urls[0][0] if self.urls else None
+# Roles whose value may come as a one-element list (`"x-ms-correlation-id": ["..."]`).
+_LIST_SCALARS = frozenset(
+    {R_CORRELATION, R_VENDOR_HEADER, R_TRACEPARENT, R_TRACE_ID, R_SPAN_ID, R_URL, R_HOST}
+    | {R_VENDOR, R_SERVICE, R_APP_NAME, R_K8S_NAME, R_K8S_APP, R_CONTAINER, R_NAMESPACE}
+)
+# What a request body the record shows being sent says of the record: where it went.
+_REQUEST_ROLES = frozenset({R_URL, R_HOST, R_CODE, R_MESSAGE, R_REQUEST, R_ERROR_ID})
+# Keys of an object that say it reports a failure in words (with `success: false`, or next to
+# a status that is no HTTP status: Webex's `status: "7102"` + `description`).
+# Members of an ECS `event` object besides `code` (https://www.elastic.co/guide/en/ecs/current/).
+_ECS_EVENT = frozenset(
+    {"kind", "category", "dataset", "module", "outcome", "created", "ingested", "original"}
+    | {"provider", "action", "type", "sequence", "severity", "duration"}
+)
+_WORDING_KEYS = frozenset(
+    {"description", "statusdescription", "message", "errormessage", "error", "errorreason"}
+    | {"reason", "detail", "desc"}
+)
 
 
 class Reader:
     """Records to envelopes, with the field roles and vendor lookups of one directory."""
 
-    __slots__ = ("_channel", "_directory", "_layouts", "_named", "_nested", "_role_of", "_top")
+    __slots__ = (
+        "_add_url",
+        "_apply",
+        "_channel",
+        "_directory",
+        "_layouts",
+        "_named",
+        "_nested",
+        "_role_of",
+        "_top",
+    )
 
     def __init__(self, directory: Directory, layouts: Layouts) -> None:
         self._directory = directory
+        scalars = Scalars(directory)
+        self._apply = scalars.apply  # the roles `walk` does not read itself
+        self._add_url = scalars.add_url
         roles = directory.roles
         self._top = roles.top
         self._nested = roles.nested
@@ -108,86 +119,28 @@ class Reader:
     def from_json(self, obj: Any) -> Envelope:
         env = Envelope()
         self.walk(env, obj, "json")
-        return _settle(env)
+        return settle(env)
 
     def from_text(self, text: str) -> Envelope:
         """A text record: a known layout on its first line, then the message (and later lines)."""
         env = Envelope()
+        if "\x1b[" in text:
+            text = _ANSI.sub("", text)  # colours of a console log
         newline = text.find("\n")
         first = text if newline < 0 else text[:newline]
-        match = self._layouts.match(first)
-        message = text
-        if match is not None:
-            role_of = self._role_of
+        start = 0
+        role_of = self._role_of
+        for _ in range(MAX_WRAPPERS):
+            match = self._layouts.match(first, start)
+            if match is None or match.message_start <= start:
+                break
             for name, value in match.fields.items():
                 role = role_of(name)
-                if role == R_MESSAGE:
-                    continue
-                if role != R_NONE:
+                if role != R_NONE and role != R_MESSAGE and value:
                     self._apply(env, role, name, value)
-            message = text[match.message_start :]
-        self._text(env, message, 0, message=True)
-        return _settle(env)
-
-    # -- scalar fields ---------------------------------------------------------------------
-
-    def _apply(self, env: Envelope, role: int, key: str, value: Any) -> None:
-        """Record the value of a field whose role is known (first value wins)."""
-        if role == R_TIMESTAMP:
-            if len(env.timestamps) < 3:
-                env.timestamps.append(value)
-        elif value.__class__ is not str:
-            if role == R_STATUS and env.status is None:
-                env.status = as_status(value)
-            elif role == R_TRACE_FLAGS and env.trace_flags is None and value.__class__ is int:
-                env.trace_flags = value & 0xFF
-        # The roles `walk` leaves to this method first.
-        elif role in (R_VENDOR, R_LOGGER):
-            env.explicit_vendors.update(self._named(value))
-        elif role in (R_CORRELATION, R_VENDOR_HEADER):
-            vendor = self._directory.header_vendor(key)
-            if vendor is not None:
-                env.header_vendors.add(vendor)
-            if role == R_CORRELATION and env.correlation_id is None and value.strip():
-                env.correlation_id = value.strip()[:256]
-        elif role == R_METHOD:
-            if env.method is None and value.upper() in _HTTP_METHODS:
-                env.method = value.upper()
-        elif role == R_SPAN_ID:
-            if env.span_id is None:
-                env.span_id = as_span_id(value)
-        elif role == R_HOST:
-            host = url_host(value) if "://" in value else value.strip().lower().split(":")[0]
-            vendor = self._directory.vendor_of_host(host) if host else None
-            if vendor is not None:
-                env.host_vendors.add(vendor)
-        elif role == R_CHANNEL:
-            if env.channel is None:
-                env.channel = self._channel(value)
-        elif role == R_TRACEPARENT:
-            parsed = parse_traceparent(value)
-            if parsed is not None and env.trace_id is None:
-                env.trace_id, env.span_id, env.trace_flags = parsed
-        elif role == R_STATUS:
-            if env.status is None:
-                env.status = as_status(value)
-        elif role == R_LEVEL:
-            if env.level is None:
-                env.level = value.strip().lower()
-        elif role == R_URL:
-            self._add_url(env, value)
-        elif role == R_TRACE_ID and env.trace_id is None:
-            env.trace_id = as_trace_id(value)
-        # R_SERVICE, R_HEADERS, R_CODE, ...: nothing to read in a scalar.
-
-    def _add_url(self, env: Envelope, value: str) -> None:
-        if "://" not in value or len(env.urls) >= 8:
-            return
-        host = url_host(value)
-        vendor = self._directory.vendor_of_host(host) if host else None
-        if vendor is not None:
-            env.host_vendors.add(vendor)
-        env.urls.append((value.strip(), vendor))
+            start = match.message_start
+        self._text(env, text[start:], 0, message=True)
+        return settle(env)
 
     # -- objects ---------------------------------------------------------------------------
 
@@ -201,41 +154,60 @@ class Reader:
         depth: int = 0,
         group: int | None = None,
     ) -> None:
-        """Read fields and candidate bodies from a decoded JSON value (or logfmt pairs)."""
+        """Read fields and candidate bodies from a decoded JSON value (or logfmt pairs).
+
+        `origin` is where the value came from ("json", "embedded", "logfmt", "literal"), or
+        "request": inside a request body the record shows being sent."""
         if depth > MAX_DEPTH:
             return
         if obj.__class__ is list:
-            env.groups += 1
-            shared = env.groups
-            for item in obj[:MAX_LIST_ITEMS]:
-                if item.__class__ is dict or item.__class__ is list:
-                    self.walk(env, item, origin, parent_key, parent, depth + 1, shared)
-                elif item.__class__ is str:
-                    self._text(env, item, depth + 1, message=False)
-            return
+            pairs = key_values(obj)  # OTLP's [{"key": ..., "value": {...}}] attribute lists
+            if pairs is not None:
+                obj = pairs
+            else:
+                env.groups += 1
+                shared = env.groups
+                for item in obj[:MAX_LIST_ITEMS]:
+                    if item.__class__ is dict or item.__class__ is list:
+                        self.walk(env, item, origin, parent_key, parent, depth + 1, shared)
+                    elif item.__class__ is str:
+                        self._text(env, item, depth + 1, False, _inner(origin))
+                return
         if obj.__class__ is not dict:
             return
-        nested: list[tuple[str, Any]] | None = None
-        texts: list[tuple[str, bool]] | None = None
-        has_code = has_status = False
+        nested: list[tuple[str, Any, str]] | None = None
+        texts: list[tuple[str, bool, str]] | None = None
+        has_code = has_status = failed = False
+        status_code: Any = None
         if parent_key:
             memo = self._nested.get(parent_key)
             roles = _NO_ROLES if memo is None else memo.data
         else:
             roles = self._top
+        sent = origin == "request"
         for key, value in obj.items():
             role = roles.get(key)
             if role is None:
                 if key.__class__ is not str:
                     continue
                 role = self._role_of(key, parent_key)
+            if sent and role not in _REQUEST_ROLES:
+                role = R_NONE  # a status, channel or time in a request sent is not the record's
             cls = value.__class__
             if cls is dict or cls is list:
-                if nested is None:
-                    nested = [(key, value)]
-                else:
-                    nested.append((key, value))
-                continue
+                if cls is list and value and role != R_NONE:
+                    first = value[0].__class__
+                    if first is str and role in _LIST_SCALARS:
+                        value, cls = value[0], str  # a header's values, as HTTP clients log them
+                    elif first is int and role == R_MESSAGE:
+                        value, cls = _from_bytes(value), str  # journald's MESSAGE as bytes
+                if cls is not str:
+                    inner = "request" if role == R_REQUEST else origin
+                    if nested is None:
+                        nested = [(key, value, inner)]
+                    else:
+                        nested.append((key, value, inner))
+                    continue
             # The commonest roles first; `_apply` has the rest.
             if role == R_NONE:
                 if cls is str:
@@ -244,9 +216,11 @@ class Reader:
                     elif len(value) > 8 and ("{" in value or "://" in value or "[" in value):
                         # An embedded body or URL in some other field.
                         if texts is None:
-                            texts = [(value, False)]
+                            texts = [(value, False, origin)]
                         else:
-                            texts.append((value, False))
+                            texts.append((value, False, origin))
+                elif value is False and (key == "success" or key == "Success"):
+                    failed = True
             elif role == R_MESSAGE:
                 if cls is str:
                     # Most messages are plain words, only kept for a later look at them: no
@@ -263,9 +237,9 @@ class Reader:
                         if len(env.prose) < 16:
                             env.prose.append(value)
                     elif texts is None:
-                        texts = [(value, True)]
+                        texts = [(value, True, origin)]
                     else:
-                        texts.append((value, True))
+                        texts.append((value, True, origin))
             elif role == R_CODE:
                 has_code = has_code or value is not None
             elif role == R_TIMESTAMP:
@@ -273,50 +247,80 @@ class Reader:
                     env.timestamps.append(value)
             elif role == R_STATUS:
                 has_status = True
-                if env.status is None:
-                    env.status = as_status(value)
+                status = as_status(value)
+                if status is None:
+                    status_code = value  # maybe a vendor's status code (Webex "7102")
+                elif env.status is None:
+                    env.status = status
             elif role == R_LEVEL:
-                if env.level is None and cls is str:
-                    env.level = value.strip().lower()
+                if env.level is None:
+                    env.level = as_level(value)
             elif role == R_TRACE_ID:
                 if env.trace_id is None:
                     env.trace_id = as_trace_id(value)
             elif role == R_SERVICE:
-                pass  # known, and not read: kept from the search for bodies in other fields
+                if env.service_rank and cls is str:
+                    name = service_name(value)
+                    if name is not None:
+                        env.service, env.service_rank = name, 0
             elif role == R_URL:
                 if cls is str:
                     self._add_url(env, value)
             elif role == R_ERROR_ID:
                 if env.correlation_id is None and cls is str:
                     env.correlation_id = value.strip()[:256] or None
+            elif role == R_REQUEST:
+                if cls is str and len(value) > 8 and "{" in value:
+                    if texts is None:
+                        texts = [(value, False, "request")]
+                    else:
+                        texts.append((value, False, "request"))
+            elif role == R_CORRELATION and group is not None:
+                pass  # an id of one item of an array (a batch answer's), not of the record
             else:
                 self._apply(env, role, key, value)
-        # RFC 7807 problem details are error bodies even without a code member (http_<status>).
-        problem = has_status and ("title" in obj or "detail" in obj)
-        if (has_code or problem) and len(env.candidates) < MAX_CANDIDATES:
+        # RFC 7807 problem details are error bodies even without a code member (http_<status>);
+        # so are objects saying `success: false` in words, and objects whose `status` is a
+        # vendor's code (not an HTTP status) next to its wording.
+        candidate = has_code or (has_status and ("title" in obj or "detail" in obj))
+        if candidate and parent_key == "event" and not _ECS_EVENT.isdisjoint(obj):
+            candidate = False  # ECS `event.code`: the event's id at its source (Windows, ...)
+        if not candidate and (failed or (status_code is not None and is_status_code(status_code))):
+            candidate = any(fold(key) in _WORDING_KEYS for key in obj if key.__class__ is str)
+        if candidate and len(env.candidates) < MAX_CANDIDATES:
             if group is None:
                 env.groups += 1
                 group = env.groups
             # Folded afresh: a memo by id() would hand a freed body's keys to a later object
             # that reuses its address (two JSON strings with bodies in one record).
             body = fold_keys(obj)
-            env.candidates.append(Candidate(body, parent, parent_key, group, origin, self._channel))
+            # The record itself is the body: its line's text is not the vendor's wording.
+            record_level = origin == "logfmt" or (
+                depth == 0 and origin == "json" and env.level is not None
+            )
+            env.candidates.append(
+                Candidate(body, parent, parent_key, group, origin, self._channel, record_level)
+            )
         if texts is not None:
-            for text, is_message in texts:
-                self._text(env, text, depth + 1, message=is_message)
+            for text, is_message, where in texts:
+                self._text(env, text, depth + 1, is_message, _inner(where))
         if nested is not None:
-            for key, value in nested:
-                self.walk(env, value, origin, FOLDED.get(key) or fold(key), obj, depth + 1)
+            for key, value, where in nested:
+                self.walk(env, value, where, FOLDED.get(key) or fold(key), obj, depth + 1)
 
     # -- free text -------------------------------------------------------------------------
 
-    def _text(self, env: Envelope, text: str, depth: int, message: bool) -> None:
+    def _text(
+        self, env: Envelope, text: str, depth: int, message: bool, origin: str = "embedded"
+    ) -> None:
         """Find bodies, URLs, statuses and vendor names in a string."""
         if env.text_budget <= 0 or depth > MAX_DEPTH:
             return
         if len(text) > env.text_budget:
             text = text[: env.text_budget]
         env.text_budget -= len(text)
+        if "\x1b[" in text:
+            text = _ANSI.sub("", text)  # colours of a console log
         before = len(env.candidates)
         head = text.lstrip()[:1]
         whole = None
@@ -325,24 +329,47 @@ class Reader:
                 whole = orjson.loads(text)
             except orjson.JSONDecodeError:
                 whole = None
+        spans: list[tuple[int, int]] = []
         if whole.__class__ is dict or whole.__class__ is list:
-            self.walk(env, whole, "embedded", depth=depth)
-        elif "{" in text or "[" in text:
-            for value in embedded_values(text):
-                self.walk(env, value, "embedded", depth=depth)
+            self.walk(env, whole, origin, depth=depth)
+            spans.append((0, len(text)))
+        elif "{" in text or "[" in text or "(" in text or "#<" in text:
+            for value, (start, _end) in zip(embedded_values(text, spans), spans, strict=True):
+                sent = origin == "request" or _REQUEST_BEFORE.search(
+                    text, max(0, start - 40), start
+                )
+                self.walk(env, value, "request" if sent else origin, depth=depth)
+        if "</" in text:
+            for value in xml_values(text):
+                self.walk(env, value, origin, depth=depth)
         if "://" in text:
             for found in URL.finditer(text):
-                self._add_url(env, found.group(0).rstrip(".,;:)]}"))
+                self._add_url(env, found.group(0).rstrip(".,;:)]}'\""))
+        if " err:" in text and " stat:" in text:
+            self._receipt(env, text)
         if not message:
             return
         if "=" in text:
-            pairs = logfmt.pairs(text)
+            # key=value pairs outside the bodies just read (a body's own `code=` is its own).
+            rest = text
+            for start, end in spans:
+                rest = rest[:start] + " " * (end - start) + rest[end:]
+            pairs = logfmt.pairs(rest)
             if pairs:
                 self.walk(env, pairs, "logfmt", depth=depth)
         if len(env.prose) < 16:
             env.prose.append(text)
         if len(env.candidates) == before and ("ode" in text or "ODE" in text):
             self._prose_codes(env, text)
+
+    def _receipt(self, env: Envelope, text: str) -> None:
+        """An SMPP delivery receipt's text (`id:... stat:UNDELIV err:046 ...`): a body of its
+        own, `{id, stat, err}`, for the vendor the record names to read."""
+        found = SMPP_RECEIPT.search(text)
+        if found is not None and len(env.candidates) < MAX_CANDIDATES:
+            env.groups += 1
+            body = {"id": found.group(1), "stat": found.group(2), "err": found.group(3)}
+            env.candidates.append(Candidate(body, None, "", env.groups, "smpp", self._channel))
 
     def _prose_codes(self, env: Envelope, text: str) -> None:
         """Codes written in a sentence ("error code 1300") become bodies of their own."""
@@ -355,14 +382,20 @@ class Reader:
                     break
 
 
-def _settle(env: Envelope) -> Envelope:
-    """What needs the whole record: a status written in prose only if no field gave one."""
-    if env.status is None:
-        for text in env.prose:
-            if "4" not in text and "5" not in text:
-                continue  # every status the pattern reads starts with one (a cheap skip)
-            found = PROSE_STATUS.search(text)
-            if found is not None:
-                env.status = int(found.group(1) or found.group(2))
-                break
-    return env
+_ANSI = re.compile(r"\x1b\[[0-9;]{0,32}[A-Za-z]")
+# A body in text right after `request=`, `request body:`, `sending`: what was sent.
+_REQUEST_BEFORE = re.compile(
+    r"(?i:(?<!bad )(?<!invalid )\b(?:request|req|request[ _]?body|request[ _]?payload|sending|sent)"
+    r"[\"']?\s*[=:]?\s*)\Z"
+)
+
+
+def _inner(origin: str) -> str:
+    """The origin of what is found inside a string of a value from `origin`."""
+    return "request" if origin == "request" else "embedded"
+
+
+def _from_bytes(values: list[Any]) -> str:
+    """journald's MESSAGE of a line that was not valid text: its bytes, as numbers."""
+    data = bytes(v for v in values[:MAX_TEXT_CHARS] if v.__class__ is int and 0 <= v < 256)
+    return data.decode("utf-8", "replace")

@@ -10,7 +10,6 @@ Folding and roles are memoised per distinct key.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 
 from vendor_errors.parsers.fast.memo import Memo
@@ -26,7 +25,7 @@ Role = int
 R_NONE = 0
 R_TIMESTAMP = 1
 R_LEVEL = 2
-R_SERVICE = 3  # known, not read: kept from being searched for bodies like any other field
+R_SERVICE = 3  # the application that wrote the record: its own name for itself
 R_METHOD = 4
 R_STATUS = 5
 R_URL = 6
@@ -44,6 +43,14 @@ R_CODE = 17  # a vendor error code member: the dict holding it is an error body
 R_HEADERS = 18  # an object whose keys are HTTP header names
 R_VENDOR_HEADER = 19  # a header only one vendor sends (from the vendors' data)
 R_ERROR_ID = 20  # 8x8's errorId: a body marker and the correlation id
+# Weaker names of the application, each used only when no stronger one is in the record
+# (`SERVICE_RANK`): a syslog APP-NAME, Kubernetes labels, a container's name.
+R_APP_NAME = 21
+R_K8S_NAME = 22
+R_K8S_APP = 23
+R_CONTAINER = 24
+R_NAMESPACE = 25  # the application's Kubernetes namespace
+R_REQUEST = 26  # the body of a request sent: a code in it is not the answer's
 
 
 _ROLES: dict[str, Role] = {}
@@ -67,9 +74,52 @@ _define(
     "timelocal",
     "timeiso8601",
     "date",
+    "timestampms",
+    "eventtimestampms",
+    "dt",
+    "realtimetimestamp",
+    "timegenerated",
 )
 _define(R_LEVEL, "level", "loglevel", "levelname", "severity", "severitytext", "lvl")
-_define(R_SERVICE, "service", "servicename", "app", "application", "appname")
+# Names of the writing application, strongest first (the envelope keeps the strongest seen):
+# OTel/ECS `service.name`, `service`, `app`, `application` (also App Insights' role name);
+# syslog APP-NAME and journald's identifier; the Kubernetes `app.kubernetes.io/name` label,
+# then the `app` label (Fluent Bit `kubernetes.labels`, Vector `kubernetes.pod_labels`, GCP);
+# the container's name (Fluent Bit, Vector, ECS, Docker's fluentd and journald drivers).
+_define(
+    R_SERVICE,
+    "service",
+    "servicename",
+    "app",
+    "application",
+    "applicationname",
+    "approlename",
+    "cloudrolename",
+    "entityname",  # New Relic
+)
+_define(
+    R_APP_NAME, "appname", "syslogidentifier", "programname", "program", "syslogappname", "faasname"
+)
+_define(
+    R_K8S_NAME,
+    "labelsappkubernetesioname",
+    "podlabelsappkubernetesioname",
+    "k8sdeploymentname",
+)
+_define(
+    R_K8S_APP, "labelsapp", "podlabelsapp", "labelsk8spodapp", "labelsk8spodappkubernetesioname"
+)
+_define(R_CONTAINER, "containername", "kubernetescontainername", "k8scontainername")
+# Only spellings that say Kubernetes: a bare `namespace` is also 8x8's receipt namespace.
+_define(
+    R_NAMESPACE,
+    "kubernetesnamespacename",
+    "kubernetesnamespace",
+    "kubernetespodnamespace",
+    "k8snamespacename",
+    "labelsnamespacename",
+    "streamnamespace",
+)
 _define(
     R_METHOD,
     "method",
@@ -89,6 +139,8 @@ _define(
     "httpresponsestatuscode",
     "upstreamstatus",
     "httpcode",
+    "downstreamstatus",  # Traefik's
+    "originstatus",
 )
 _define(
     R_URL,
@@ -115,6 +167,8 @@ _define(
     "peerhostname",
     "destinationdomain",
     "destinationaddress",
+    "authority",  # Envoy's: the request's Host
+    "requesthost",  # Traefik's
 )
 # Generic ones; the vendors' correlation headers come from their data (Roles(extra)).
 _define(
@@ -146,6 +200,10 @@ _define(
     "module",
     "class",
     "classname",
+    "sourcecontext",
+    "categoryname",
+    "pythonlogger",
+    "target",  # Rust's tracing: the module path (`sms_gateway::eightbyeight`)
 )
 _define(R_CHANNEL, "channel", "channeltype", "deliverychannel", "channelname")
 _define(
@@ -171,10 +229,40 @@ _define(
     "reason",
     "fullmessage",
     "shortmessage",
+    "event",
+    "textpayload",
+    "resultdescription",
+    "exceptionmessage",
+    "renderedmessage",  # Serilog's JSON formatter
+    "messagetemplate",
+    "outermessage",  # Application Insights' exceptions
+    "innermostmessage",
 )
-_define(R_CODE, "code", "errorcode", "errcode")
+_define(R_CODE, "code", "errorcode", "errcode", "apierrorcode")
+# Request bodies sent to a vendor (axios keeps its request body in `config.data`).
+_define(
+    R_REQUEST,
+    "request",
+    "requestbody",
+    "requestpayload",
+    "requestdata",
+    "reqbody",
+    "configdata",
+    "sentbody",
+    "outgoingbody",
+)
 _define(R_ERROR_ID, "errorid")
 _define(R_HEADERS, "headers", "responseheaders", "requestheaders", "header", "httpheaders")
+
+
+# Keys whose meaning is lost when folded: Serilog's compact JSON (CLEF) `@t`, `@l`, `@m`, ...
+RAW_ROLES: dict[str, Role] = {
+    "@t": R_TIMESTAMP,
+    "@l": R_LEVEL,
+    "@m": R_MESSAGE,
+    "@mt": R_MESSAGE,
+    "@x": R_MESSAGE,
+}
 
 
 def generic_role(folded: str) -> Role | None:
@@ -229,7 +317,10 @@ class Roles:
         if not parent:  # most keys
             role = self.top.get(key)
             if role is None:
-                role = self._top.put(key, self._classify(fold(key), ""))
+                role = RAW_ROLES.get(key)
+                if role is None:
+                    role = self._classify(fold(key), "")
+                role = self._top.put(key, role)
             return role
         inner = self.nested.get(parent)
         if inner is None:
@@ -250,91 +341,3 @@ class Roles:
             return role
         header = flattened_header(folded)  # `http.response.header.x-ms-correlation-id`
         return R_NONE if header is None else table.get(header, R_NONE)
-
-
-# -- values --------------------------------------------------------------------------------
-
-ERROR_LEVELS = frozenset(
-    {"error", "err", "fatal", "critical", "crit", "severe", "alert", "emerg", "emergency", "panic"}
-    | {"dpanic"}
-)
-
-
-def as_status(value: object) -> int | None:
-    """An HTTP status (100-599) from an int or a numeric string, else None."""
-    if type(value) is int:
-        status = value
-    elif type(value) is str and 3 <= len(value) <= 5 and value.strip().isdigit():
-        status = int(value)
-    else:
-        return None  # bools too: True is no status
-    return status if 100 <= status <= 599 else None
-
-
-def as_code(value: object) -> str | None:
-    """A vendor code as written: ints and numeric strings as digits; None for non-codes."""
-    if type(value) is int:
-        return str(value)
-    if type(value) is str:
-        code = value.strip()
-        return code if 0 < len(code) <= 64 and "\n" not in code else None
-    if type(value) is float and value.is_integer():
-        return str(int(value))
-    return None
-
-
-# Codes that say "it worked": bodies carrying them are not errors.
-_SUCCESS_CODES = frozenset({"0", "00", "ok", "success", "succeeded", "accepted", "created", "true"})
-
-
-def is_success_code(code: str) -> bool:
-    if code.isdigit() and len(code) == 3:
-        return int(code) < 400
-    return code.lower() in _SUCCESS_CODES
-
-
-_all_hex = re.compile("[0-9a-f]*").fullmatch
-
-
-def _is_hex(value: str) -> bool:
-    return _all_hex(value) is not None
-
-
-def as_trace_id(value: object) -> str | None:
-    """A W3C trace id (32 hex); 16-hex (64-bit) ids are left-padded as OpenTelemetry does."""
-    if type(value) is not str:
-        return None
-    if len(value) != 32:
-        value = value.strip().replace("-", "")
-        if len(value) == 16:
-            value = "0" * 16 + value
-        if len(value) != 32:
-            return None
-    value = value.lower()
-    if _all_hex(value) is None or value == "0" * 32:
-        return None
-    return value
-
-
-def as_span_id(value: object) -> str | None:
-    if type(value) is not str:
-        return None
-    value = value.strip().lower()
-    if len(value) != 16 or not _is_hex(value) or value == "0" * 16:
-        return None
-    return value
-
-
-_TRACEPARENT = re.compile(r"^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})")
-
-
-def parse_traceparent(value: object) -> tuple[str, str, int] | None:
-    if type(value) is not str:
-        return None
-    match = _TRACEPARENT.match(value.strip().lower())
-    if match is None or match.group(1) == "ff":
-        return None
-    trace_id, span_id = as_trace_id(match.group(2)), as_span_id(match.group(3))
-    if trace_id is None or span_id is None:
-        return None
-    return trace_id, span_id, int(match.group(4), 16)

@@ -130,10 +130,11 @@ class Layouts:
         custom = [(f"custom_{n}", pattern) for n, pattern in enumerate(extra, 1)]
         return cls([*custom, *LAYOUTS.items()])
 
-    def match(self, line: str) -> LayoutMatch | None:
+    def match(self, line: str, start: int = 0) -> LayoutMatch | None:
+        """The first layout matching `line` from `start` (`message_start` counts from 0)."""
         if self._regex is None:
             return None
-        found = self._regex.match(line, 0, MAX_LINE_CHARS)
+        found = self._regex.match(line, start, start + MAX_LINE_CHARS)
         if found is None:
             return None
         groups = found.groupdict()

@@ -9,6 +9,8 @@
 
 from __future__ import annotations
 
+import re
+
 # Bytes that are not text: C0 controls except tab, LF, VT, FF, CR and ESC.
 _CONTROL_BYTES = bytes(b for b in range(32) if b not in (9, 10, 11, 12, 13, 27)) + b"\x7f"
 
@@ -46,9 +48,19 @@ def truncated_json(raw: bytes | str) -> bool:
         opening = raw.lstrip()[:1]
     if opening in _OBJECT_OPENERS:
         return closing not in _OBJECT_CLOSERS
-    return opening in _ARRAY_OPENERS and closing not in _ARRAY_CLOSERS
+    if opening not in _ARRAY_OPENERS or closing in _ARRAY_CLOSERS:
+        return False
+    # `[` opens a JSON array only when a JSON value follows: `[02-May-2024 ...]` (PHP's
+    # error_log), `[INFO] ...` are text.
+    head = raw.lstrip()[:32]
+    if isinstance(head, str):
+        head = head.encode("utf-8", "replace")
+    return _ARRAY_HEAD.match(head) is not None
 
 
 _CLOSERS = (b"}", b"]", "}", "]")
+_ARRAY_HEAD = re.compile(
+    rb"\[\s*(?:[{\[\"\]]|-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?\s*(?:[,\]]|$)|true|false|null)"
+)
 _OBJECT_OPENERS, _OBJECT_CLOSERS = (b"{", "{"), (b"}", "}")
 _ARRAY_OPENERS, _ARRAY_CLOSERS = (b"[", "["), (b"]", "]")

@@ -32,12 +32,25 @@ _CONTINUATION_PREFIXES = (
     b"... ",
     b"}",
     b"]",
+    b")",
+    b"(",
+    b'"}',  # the end of Laravel's JSON context, after its stack trace
+    b"[stacktrace]",  # Laravel, before PHP's `#0 ...` frames
+    b"[previous exception]",
+    b"For more information check:",  # httpx's HTTPStatusError, on its second line
+    b"Line |",  # PowerShell's error view
 )
 # `java.lang.IllegalStateException: ...`, `requests.exceptions.HTTPError: 503 ...`,
-# `ValueError: ...` - a class name ending in Error/Exception/Fault, then `:` or the line's end.
+# `ValueError: ...`, `feign.FeignException$TooManyRequests: ...`, `Faraday::TimeoutError: ...`
+# - a class name ending in Error/Exception/Fault/Timeout (a nested class after `$`), then `:`
+# or the line's end; or any class of a package named `exceptions`/`errors`
+# (`requests.exceptions.ReadTimeout: ...`); or a PHP stack frame (`#0 /app/...`).
 # Possessive repeats keep a long dotted line from backtracking; only its head is looked at.
 _EXCEPTION_LINE = re.compile(
-    rb"(?:[A-Za-z_$][\w$]*+\.)*+[A-Za-z_$][\w$]*(?:Error|Exception|Fault)(?::|$)"
+    rb"(?:[A-Za-z_$][\w$]*+(?:\.|::|\\))*+[A-Za-z_$][\w$]*"
+    rb"(?:Error|Exception|Fault|Timeout)(?:\$[\w$]++)*(?::|$)"
+    rb"|(?:[A-Za-z_$][\w$]*+\.)*+(?:exceptions|errors)\.[A-Za-z_$][\w$]*+:"
+    rb"|\#\d{1,4} [/\\{A-Za-z]"
 )
 _EXCEPTION_HEAD = 512
 
@@ -46,7 +59,17 @@ _EXCEPTION_HEAD = 512
 # date or time, a syslog priority, a logfmt key, or a whole one-line JSON object.
 _RECORD_START = re.compile(
     rb"\d{4}[-/]\d{2}[-/]\d{2}[T ]|\d{2}:\d{2}:\d{2}|<\d{1,3}>|[A-Za-z_][\w.]*="
+    rb"|\[\d{4}-\d{2}-\d{2}[T ]|\[\d{2}-[A-Z][a-z]{2}-\d{4} "  # Monolog, PHP's error_log
+    rb"|[DIWEFAU], \[\d{4}-"  # Ruby's Logger
+    rb"|(?:trce|dbug|info|warn|fail|crit): "  # .NET's console logger
+    rb"|(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) [ \d]\d \d{2}:"  # BSD syslog
 )
+
+
+# java.util.logging's SimpleFormatter writes two lines: `May 02, 2024 8:15:11 AM com.acme.C send`
+# then `SEVERE: message`; the second continues the first.
+_JUL_HEAD = re.compile(rb"[A-Z][a-z]{2} \d{1,2}, \d{4} \d{1,2}:\d{2}:\d{2} [AP]M ")
+_JUL_LEVEL = re.compile(rb"(?:SEVERE|WARNING|INFO|CONFIG|FINE|FINER|FINEST): ")
 
 
 def _starts_record(line: bytes) -> bool:
@@ -65,8 +88,16 @@ class Batch:
 
 
 def _opens(line: bytes) -> int:
-    """How many JSON brackets the line leaves open (approximate: brackets in strings count)."""
-    return line.count(b"{") + line.count(b"[") - line.count(b"}") - line.count(b"]")
+    """How many JSON brackets the line leaves open (approximate: brackets in strings count);
+    PHP's print_r and var_export open and close theirs with a parenthesis at a line's end
+    (`Array` then `(` ... `)`, `array (` ... `)`)."""
+    opened = line.count(b"{") + line.count(b"[") - line.count(b"}") - line.count(b"]")
+    tail = line.rstrip()
+    if tail[-1:] == b"(":
+        opened += 1
+    elif tail.lstrip()[:1] == b")":
+        opened -= 1
+    return opened
 
 
 def _blocks(stream: BinaryIO, limit: int) -> Iterator[tuple[bytes, list[bytes]]]:
@@ -138,17 +169,24 @@ class _Grouper:
         """Take the next line; return the record it completes, if it starts a new one."""
         if line[-1:] == b"\r":
             line = line[:-1]
+        if len(line) > self.limit:
+            line = line[: self.limit + 1]  # one byte over: the extractor calls it too large
         parts = self.parts
         done = None
         if parts:
             depth = self.depth
             if depth > 0 and (_starts_record(line) or len(parts) >= MAX_RECORD_LINES):
                 depth = 0  # the open body was truncated: this line is the next record
-            if depth > 0 or _continues(line) or (parts[-1][-1:] == b":" and line[:1] in b"{["):
+            if (
+                depth > 0
+                or _continues(line)
+                or (parts[-1][-1:] == b":" and line[:1] in b"{[")
+                or (_JUL_LEVEL.match(line) is not None and _JUL_HEAD.match(parts[-1]) is not None)
+            ):
                 if self.size <= self.limit and len(parts) < MAX_RECORD_LINES:
                     parts.append(line)
                     self.size += len(line) + 1
-                if depth > 0 or line[-1:] in (b"{", b"[") or line[:1] in (b"{", b"["):
+                if depth > 0 or line[-1:] in (b"{", b"[", b"(") or line[:1] in (b"{", b"[", b"("):
                     depth = max(0, depth + _opens(line))
                 self.depth = depth
                 return None
@@ -161,7 +199,7 @@ class _Grouper:
         self.first_line = number
         last = line[-1:]
         depth = 0 if last == b"}" and line[:1] == b"{" else max(0, _opens(line))
-        if depth and last not in (b"{", b"[", b",", b":") and line[:1] not in (b"{", b"["):
+        if depth and last not in (b"{", b"[", b"(", b",", b":") and line[:1] not in (b"{", b"["):
             depth = 0  # brackets inside a text line's message, not an open body
         self.depth = depth
         return done
@@ -194,9 +232,11 @@ def iter_batches(
 
 def iter_records(stream: BinaryIO, max_record_bytes: int = 1 << 20) -> Iterator[tuple[int, bytes]]:
     """Every record of `stream` as (1-based number of its first line, bytes)."""
+    limit = max_record_bytes + 1  # a line over the limit is cut to one byte over: too large
     for item in iter_batches(stream, max_record_bytes):
         if isinstance(item, Batch):
-            yield from enumerate(item.lines, item.first_line)
+            for number, line in enumerate(item.lines, item.first_line):
+                yield number, line[:limit]
         else:
             yield item
 

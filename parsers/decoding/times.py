@@ -58,7 +58,15 @@ def parse_time(value: object) -> tuple[datetime, int] | None:
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 # Layouts fromisoformat does not read: nginx/Apache access logs, nginx error logs and Go's log.
-_FORMATS = ("%d/%b/%Y:%H:%M:%S %z", "%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M:%S.%f")
+# And PHP's error_log ("02-May-2024 09:20:00 UTC"), java.util.logging's.
+_FORMATS = (
+    "%d/%b/%Y:%H:%M:%S %z",
+    "%Y/%m/%d %H:%M:%S",
+    "%Y/%m/%d %H:%M:%S.%f",
+    "%d-%b-%Y %H:%M:%S UTC",
+    "%d-%b-%Y %H:%M:%S",
+    "%b %d, %Y %I:%M:%S %p",  # java.util.logging
+)
 
 
 def _strptime(text: str) -> datetime | None:

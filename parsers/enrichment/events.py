@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from vendor_errors.parsers.decoding.envelope import Envelope
+from vendor_errors.parsers.decoding.context import Envelope
 from vendor_errors.parsers.decoding.times import record_time, rfc3339
 from vendor_errors.parsers.decoding.urls import exported
 from vendor_errors.parsers.enrichment.verdict import Verdict
@@ -49,6 +49,8 @@ def finding(
         "trace_id": env.trace_id,
         "span_id": env.span_id,
         "correlation_id": reading.correlation_id or env.correlation_id,
+        "service": env.service,
+        "namespace": env.namespace,
         "source": source,
     }
     return Finding(

@@ -13,8 +13,8 @@ from collections.abc import Callable
 from typing import Any
 
 from vendor_errors.parsers.attribution import CodeIndex, attribute_record, by_body, by_fields
-from vendor_errors.parsers.decoding.envelope import Envelope
-from vendor_errors.parsers.decoding.fields import ERROR_LEVELS
+from vendor_errors.parsers.decoding.context import Envelope
+from vendor_errors.parsers.decoding.values import ERROR_LEVELS, is_library_code
 from vendor_errors.parsers.enrichment.events import event_time, finding
 from vendor_errors.parsers.enrichment.verdict import Verdict
 from vendor_errors.parsers.recognisers.base import Reading
@@ -48,6 +48,10 @@ class Findings:
         decided: str | None = None
         choice: frozenset[str] | None = None
         for candidate in env.candidates:
+            if candidate.origin == "request" and env.host_vendors:
+                continue  # a body the record shows being sent to a vendor: not its answer
+            if candidate.origin == "prose" and not _failed(env):
+                continue  # "error code 30011" in the text of a call that went well
             if not asked:  # the record's fields: the same answer for every body
                 decided, choice = by_fields(env)
                 asked = True
@@ -58,6 +62,14 @@ class Findings:
                 if vendor is None:
                     continue
             reading = registry.read(vendor, candidate)
+            code = reading.code
+            if (
+                code is not None
+                and is_library_code(code)
+                and vendor not in self._index.listing(code)
+            ):
+                # The HTTP client's own code (ECONNRESET, ERR_BAD_REQUEST): no vendor's body.
+                continue
             vendors_seen.add(vendor)
             when = when or event_time(env)
             found = self._finding(env, vendor, reading, source, when)
@@ -100,15 +112,29 @@ class Findings:
         source: Origin,
         when: tuple[str, int | None],
     ) -> Finding | None:
+        channel = self._registry.channel(vendor, reading.channel, env.channel, reading.code)
         verdict = self._verdict(
             vendor,
             reading.code,
             reading.http_status or env.status,
-            self._registry.channel(vendor, reading.channel or env.channel, reading.code),
+            channel or reading.table,
             reading.message,
             reading.error_hint,
             env.level is not None and env.level in ERROR_LEVELS,
         )
         if verdict is None:
             return None
+        if channel is None and verdict.channel is not None:
+            verdict = verdict._replace(channel=None)  # read in a table, on no channel
         return finding(env, vendor, reading, verdict, source, when)
+
+
+_WARNING_LEVELS = ERROR_LEVELS | {"warn", "warning", "wrn"}
+
+
+def _failed(env: Envelope) -> bool:
+    """The record says something failed: an HTTP status of 400 or more, or a warning or error
+    level."""
+    return (env.status is not None and env.status >= 400) or (
+        env.level is not None and env.level in _WARNING_LEVELS
+    )

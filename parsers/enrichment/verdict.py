@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from vendor_errors.catalog import Catalog
-from vendor_errors.parsers.decoding.fields import is_success_code
+from vendor_errors.parsers.decoding.values import is_success_code
 
 
 class Verdict(NamedTuple):
@@ -51,12 +51,18 @@ def judge(
     elif is_success_code(code):
         return None
     entry = catalog.lookup(vendor, code, channel, status, message)
+    if (
+        code.isdigit()
+        and len(code) == 3
+        and 400 <= int(code) <= 599
+        and (not entry.known or entry.http_status == int(code))
+    ):
+        # A vendor echoing the HTTP status as its code (8x8's `{"code": 429}`, catalogued
+        # with that status; OkHttp's `Response{code=429}`): report the status.
+        status = status or int(code)
+        code = f"http_{code}"
+        entry = catalog.lookup(vendor, code, channel, status, message)
     if not entry.known:
-        if code.isdigit() and len(code) == 3 and 400 <= int(code) <= 599:
-            # A vendor echoing the HTTP status as its code: report the status.
-            status = status or int(code)
-            code = f"http_{code}"
-            entry = catalog.lookup(vendor, code, channel, status, message)
         failed = status is not None and status >= 400
         if not (error_hint or failed or error_level):
             return None  # an unknown code with no sign of failure is not evidence

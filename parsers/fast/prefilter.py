@@ -36,6 +36,12 @@ CODE_KEYS = (
     *("code=", "Code=", "CODE="),
     *("rorcode", "rorCode", "RORCODE", "ror_code", "ROR_CODE", "ror.code", "ror-code"),
     *("rrcode", "rrCode", "rr_code"),
+    # Maps as languages print them (parsers/decoding/literals.py): `code: 1002` (JavaScript,
+    # Go, Rust, Dart, Elixir), `Code = 1002` (.NET), `[code] =>` (PHP), `code -> ` (Scala),
+    # `:code 1002` (Clojure); Ruby's and Erlang's quoted keys are spelled above.
+    *("code:", "Code:", "CODE:", "code =", "Code =", "[code]", "code ->", ":code "),
+    # Salesforce's messaging-session `errorReason`; journald's MESSAGE kept as bytes.
+    *("rorReason", "ror_reason", '"MESSAGE":['),
 )
 
 NOTHING, VENDOR_ONLY, CODE_MEMBER = 0, 1, 2

@@ -17,7 +17,6 @@ from __future__ import annotations
 from typing import Any
 
 from vendor_errors.parsers.decoding.fields import (
-    ERROR_LEVELS,
     R_CODE,
     R_ERROR_ID,
     R_LEVEL,
@@ -25,14 +24,14 @@ from vendor_errors.parsers.decoding.fields import (
     R_STATUS,
     R_VENDOR_HEADER,
     Roles,
-    as_status,
 )
+from vendor_errors.parsers.decoding.values import ERROR_LEVELS, as_status, is_status_code
 from vendor_errors.parsers.fast.memo import Memo
 from vendor_errors.parsers.result import Origin, Result
 from vendor_errors.parsers.stages import JsonStage
 
 MEMO_LIMIT = 20_000
-_FAILED_LEVELS = ERROR_LEVELS | {"warn", "warning"}
+_FAILED_LEVELS = ERROR_LEVELS | {"warn", "warning", "wrn"}
 
 # What a key tells triage (plain ints for speed, like the roles).
 K_OTHER = 0
@@ -84,6 +83,8 @@ class Triage:
         """Could this decoded JSON record hold a vendor error?"""
         if obj.__class__ is not dict:
             return obj.__class__ is list and bool(obj)
+        if "resourceLogs" in obj or "logEvents" in obj or "streams" in obj:
+            return True  # a batch of records (parsers/decoding/wrappers.py): each has its own
         look = _Look()
         return self._object(obj, look, 0) or look.failed or not look.calm
 
@@ -111,8 +112,8 @@ class Triage:
                         return True
                 elif kind == K_MESSAGE:
                     # A body or key=value code in it needs a code member; so does "error code
-                    # 1300".
-                    if "ode" in value or "ODE" in value:
+                    # 1300"; an SMPP receipt has its `err:`.
+                    if "ode" in value or "ODE" in value or " err:" in value:
                         return True
                 elif kind == K_LEVEL:
                     if value.lower() in _FAILED_LEVELS:
@@ -124,10 +125,18 @@ class Triage:
                     if status is not None:
                         look.failed = look.failed or status >= 400
                         look.calm = True
+                    elif is_status_code(value):
+                        return True  # a vendor's status code (Webex's "7102")
             elif cls is int:
-                if kind == K_STATUS and 100 <= value <= 599:
-                    look.failed = look.failed or value >= 400
-                    look.calm = True
+                if kind == K_STATUS:
+                    if 100 <= value <= 599:
+                        look.failed = look.failed or value >= 400
+                        look.calm = True
+                    elif is_status_code(value):
+                        return True
+            elif value is False:
+                if key == "success":
+                    return True  # `success: false`: a failure in words, even without a code
             elif cls is dict:
                 if depth < 12 and self._object(value, look, depth + 1):
                     return True

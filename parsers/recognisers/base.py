@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from vendor_errors.parsers.decoding.candidates import Candidate
-from vendor_errors.parsers.decoding.fields import as_code, as_status
+from vendor_errors.parsers.decoding.values import as_code, as_status, is_status_code
 
 
 @dataclass(slots=True)
@@ -29,12 +29,19 @@ class Reading:
     # The body itself says this is a failure (errorId, success:false, a "Failed" delivery
     # status, an errorCode member): enough to report a code the catalog does not know.
     error_hint: bool = False
+    # The catalog table to read the code in when neither the body nor the record names a
+    # channel (Webex's synchronous API answers: `api`); the event's channel stays null.
+    table: str | None = None
 
 
-CODE_KEYS = ("errorcode", "code", "errcode")
+CODE_KEYS = ("errorcode", "code", "errcode", "apierrorcode")
+# A `status` that is a vendor's code (4-6 digits, no HTTP status): Webex's receipts as apps
+# store them, `{"status": "7102", "description": "Invalid address"}`.
+STATUS_CODE_KEYS = ("statuscode", "status")
 MESSAGE_KEYS = (
     "message",
     "description",
+    "statusdescription",
     "detail",
     "errormessage",
     "errordescription",
@@ -57,7 +64,30 @@ def code_of(body: dict[str, Any]) -> str | None:
     for key in CODE_KEYS:
         if key in body:
             return as_code(body[key])
+    for key in STATUS_CODE_KEYS:
+        value = body.get(key)
+        if value is not None and is_status_code(value):
+            return as_code(value)
     return None
+
+
+# The key of a record's own log line, first present of these: a log record (with a level)
+# whose top level is the body has `msg` or `message` for its line, not for the vendor's wording;
+# in key=value pairs, `msg`.
+_LOG_LINE_KEYS = ("msg", "message", "m", "log")
+
+
+def message_for(candidate: Candidate, keys: tuple[str, ...] = MESSAGE_KEYS) -> str | None:
+    """The vendor's wording in the body: `message_of`, without the record's own log line when
+    the body is the record."""
+    body = candidate.body
+    if not candidate.record_level:
+        return message_of(body, keys)
+    if candidate.origin == "logfmt":  # `msg=` is the line, a `message=` may be the vendor's
+        line: str | None = "msg"
+    else:
+        line = next((key for key in _LOG_LINE_KEYS if key in body), None)
+    return message_of(body, tuple(key for key in keys if key != line))
 
 
 def message_of(body: dict[str, Any], keys: tuple[str, ...] = MESSAGE_KEYS) -> str | None:
@@ -105,7 +135,7 @@ def generic_read(candidate: Candidate) -> Reading:
     body = candidate.body
     return Reading(
         code=code_of(body),
-        message=message_of(body),
+        message=message_for(candidate),
         http_status=status_of(body),
         channel=None,
         error_hint=generic_error_hint(candidate),

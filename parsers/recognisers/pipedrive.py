@@ -12,14 +12,16 @@ from vendor_errors.parsers.recognisers.base import (
     Reading,
     code_of,
     is_false,
-    message_of,
+    message_for,
     status_of,
 )
 
 
 def shape(candidate: Candidate) -> bool:
     if candidate.parent_key != "data":
-        return False
+        # The REST API's failure: success false, `error` and Pipedrive's `error_info`.
+        body = candidate.body
+        return "errorinfo" in body and is_false(body.get("success"))
     if not is_false((candidate.parent or {}).get("success")):
         return False
     code = code_of(candidate.body)
@@ -36,7 +38,7 @@ def read(candidate: Candidate) -> Reading:
         code = f"http_{code}"
     return Reading(
         code=code,
-        message=message_of(body, ("message", "error", "errorinfo", "description")),
+        message=message_for(candidate, ("message", "error", "errorinfo", "description")),
         http_status=status,
         error_hint=is_false(parent.get("success")) or is_false(body.get("success")),
     )

@@ -70,12 +70,16 @@ class Registry:
         """The error in the body, read as `vendor`'s."""
         return self._readers[vendor](candidate)
 
-    def channel(self, vendor: str, channel: str | None, code: str | None) -> str | None:
-        """The channel whose table holds `code` for `vendor`, from the channel the record or
-        body names: None for a vendor whose codes are not per channel."""
+    def channel(
+        self, vendor: str, own: str | None, named: str | None, code: str | None
+    ) -> str | None:
+        """The channel whose table holds `code` for `vendor`: the one its recogniser read
+        (`own`), else the one the record names; for a vendor whose codes are not per channel,
+        only its recogniser's (8x8's receipt tables)."""
         remaps = self._remaps.get(vendor)
         if remaps is None:
-            return None
+            return own
+        channel = own or named
         for remap in remaps:
             if (
                 channel == remap.channel

@@ -4,6 +4,7 @@ with the events it must give (vendor, code, channel, transient, http_status), no
 from __future__ import annotations
 
 import io
+import re
 from pathlib import Path
 from typing import Any
 
@@ -38,12 +39,61 @@ def _key(event: dict[str, Any]) -> list[Any]:
 
 
 def test_corpus_is_large_and_covers_every_vendor() -> None:
-    assert len(CASES) >= 150
+    assert len(CASES) >= 400
     ids = [case["id"] for case in CASES]
     assert len(ids) == len(set(ids)), "duplicate ids"
     expected_vendors = {row[0] for case in CASES for row in case["expect"]}
     assert expected_vendors == set(VENDORS)
-    assert sum(1 for case in CASES if not case["expect"]) >= 30  # look-alikes
+    assert sum(1 for case in CASES if not case["expect"]) >= 100  # look-alikes, precision
+
+
+def _sourced() -> set[str]:
+    """Ids of the records whose comment names what they imitate and their source URL."""
+    sourced = set()
+    for path in sorted(CORPUS_DIR.glob("*.yaml")):
+        comment: list[str] = []
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.startswith("#"):
+                comment.append(line)
+            elif line.startswith("- id: "):
+                text = " ".join(comment)
+                if "imitates:" in text and re.search(r"source: *\S", text):
+                    sourced.add(line[len("- id: ") :].strip())
+                comment = []
+            elif not line.strip():
+                continue
+    return sourced
+
+
+# Issue 13's categories, each a family of records (ids by prefix), with at least this many.
+CATEGORIES = {
+    "Webex statuses as status/statusCode + description": (("b-webex/status",), 15),
+    "maps and objects as languages print them": (("a-literals/",), 60),
+    "bodies cut short": (("a-truncated/",), 20),
+    "HTTP client exception texts": (("a-client-exceptions/",), 50),
+    "8x8 delivery receipts": (("b-8x8/dr-",), 25),
+    "Salesforce members besides errorCode": (("b-salesforce/route-", "b-salesforce/session-"), 8),
+    "platform and shipper wrappers": (("a-wrappers/",), 50),
+    "precision": (("b-precision/",), 50),
+}
+
+
+def test_every_category_has_sourced_records() -> None:
+    sourced = _sourced()
+    assert len(sourced) >= 400
+    for category, (prefixes, least) in CATEGORIES.items():
+        found = [i for i in sourced if i.startswith(prefixes)]
+        assert len(found) >= least, (category, len(found))
+    # Precision: look-alikes and accepted answers give nothing; every vendor's wording is
+    # checked as the event's message somewhere.
+    negatives = [c for c in CASES if c["id"] in sourced and not c["expect"]]
+    assert len(negatives) >= 80
+    worded = {
+        c["expect"][0][0]
+        for c in CASES
+        if c["id"] in sourced and c["expect"] and "message" in (c.get("fields") or {})
+    }
+    assert worded == set(VENDORS)
 
 
 @pytest.mark.parametrize("case", CASES, ids=[case["id"] for case in CASES])

@@ -8,8 +8,8 @@ from datetime import datetime
 import pytest
 from vendor_errors import catalog
 from vendor_errors.parsers.decoding import times
+from vendor_errors.parsers.decoding.context import Envelope, settle
 from vendor_errors.parsers.decoding.directory import CHANNEL_MEMO_LIMIT, Directory
-from vendor_errors.parsers.decoding.envelope import Envelope, _settle
 from vendor_errors.parsers.decoding.prose import PROSE_STATUS
 from vendor_errors.parsers.enrichment.verdict import judge
 from vendor_errors.parsers.fast.verdicts import MEMO_LIMIT, Verdicts
@@ -153,4 +153,4 @@ def test_prose_status_skip_changes_nothing(text: str) -> None:
     env.prose.append(text)
     found = PROSE_STATUS.search(text)
     expected = int(found.group(1) or found.group(2)) if found is not None else None
-    assert _settle(env).status == expected
+    assert settle(env).status == expected

@@ -10,11 +10,11 @@ from typing import Any
 import pytest
 from vendor_errors import catalog
 from vendor_errors.parsers.decoding import embedded, logfmt
-from vendor_errors.parsers.decoding.fields import as_trace_id, parse_traceparent
 from vendor_errors.parsers.decoding.grok import GrokError, Layouts
 from vendor_errors.parsers.decoding.records import Batch, iter_batches, iter_records
 from vendor_errors.parsers.decoding.times import record_time
 from vendor_errors.parsers.decoding.urls import sanitize_url, url_host
+from vendor_errors.parsers.decoding.values import as_trace_id, parse_traceparent
 from vendor_errors.parsers.extract import LAYERS, Extractor
 from vendor_errors.parsers.fast import prefilter
 
