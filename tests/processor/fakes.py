@@ -38,6 +38,8 @@ def event(code: str, topic: str, partition: int, offset: int) -> Event:
         "trace_id": None,
         "span_id": None,
         "correlation_id": None,
+        "service": None,
+        "namespace": None,
         "source": {"topic": topic, "partition": partition, "offset": offset},
     }
 
