@@ -117,6 +117,21 @@ class LabelGuard:
         """A `topic` label value (the settings bound how many there are)."""
         return self.redactor.label(topic)
 
+    def error_labels(self, event: Event) -> ErrorKey:
+        """The label values of vendor_errors_total for one event (`_ERROR_LABELS` order)."""
+        vendor = self.vendor(event["vendor"])
+        known = event["known"]
+        return (
+            vendor,
+            self.code(vendor, event["code"], known),
+            self.channel(event["channel"]),
+            event["category"],
+            event["severity"],
+            _flag(event["transient"]),
+            _flag(known),
+            self.service(service_of(event)),
+        )
+
 
 def service_of(event: Event) -> str | None:
     """The event's service (a field the contract added; older producers of events lack it)."""
@@ -268,19 +283,7 @@ class Metrics:
             self.record_duration(topic, seconds)
 
     def error_key(self, event: Event) -> ErrorKey:
-        guard = self.guard
-        vendor = guard.vendor(event["vendor"])
-        known = event["known"]
-        return (
-            vendor,
-            guard.code(vendor, event["code"], known),
-            guard.channel(event["channel"]),
-            event["category"],
-            event["severity"],
-            _flag(event["transient"]),
-            _flag(known),
-            guard.service(service_of(event)),
-        )
+        return self.guard.error_labels(event)
 
     def add_errors(self, tally: Counter[ErrorKey]) -> None:
         add = self._errors.add
