@@ -23,25 +23,17 @@ from vendor_errors.processor import logs
 from vendor_errors.processor.child import Child, Inbox
 from vendor_errors.processor.privacy import KAFKA_KEY_ATTRIBUTE, PHONE, SECRET, Redactor
 from vendor_errors.processor.privacy.stage import RedactedTransform
-from vendor_errors.processor.protocols import Found, Headers, Record, Undecodable, Work
+from vendor_errors.processor.protocols import Found, Record, Undecodable, Work
 from vendor_errors.processor.services import ServiceMap, ServiceTransform
 from vendor_errors.processor.sinks.dead_letter import DeadLetterSink
 from vendor_errors.processor.sinks.metrics import OTHER, Metrics
 from vendor_errors.processor.sinks.spans import describe
 from vendor_errors.processor.transform import Transform
 
-from tests.processor.fakes import FakeExtractor, FakeRecords, event
+from tests.processor.fakes import FakeExtractor, event
+from tests.processor.test_services import Records
 
 # -- the redaction stage ------------------------------------------------------------------------
-
-
-class Records(FakeRecords):
-    def __init__(self, topic: str, values: list[bytes], headers: list[Headers]) -> None:
-        super().__init__(topic, 0, 0, values)
-        self.headers = headers
-
-    def record(self, index: int) -> Record:
-        return Record(self.values[index], None, self.headers[index], None)
 
 
 class Quoting(FakeExtractor):
