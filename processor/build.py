@@ -19,6 +19,7 @@ from vendor_errors.processor.config import Settings
 from vendor_errors.processor.health import HealthServer, Heartbeat
 from vendor_errors.processor.outbox_process import OutboxProcess
 from vendor_errors.processor.privacy import Redactor
+from vendor_errors.processor.privacy.stage import RedactedTransform
 from vendor_errors.processor.protocols import Outbox, Sink, Source
 from vendor_errors.processor.reload import CatalogWatcher
 from vendor_errors.processor.services import ServiceMap, ServiceTransform
@@ -41,15 +42,19 @@ def build_processor(
     extractor_factory: ExtractorFactory = default_extractor,
     span_exporter: SpanExporter | None = None,
     metric_readers: Iterable[MetricReader] = (),
+    redactor: Redactor | None = None,
 ) -> Processor:
-    """Raises CatalogError, GrokError (the settings' overlay or patterns), TelemetryError (an
+    """`redactor`: the privacy policy (run.py's, which its logs use too); else built from the
+    settings. Raises CatalogError, GrokError (the settings' overlay or patterns), TelemetryError (an
     OTEL_* variable), OSError (the metrics port: PortInUse) and ClientError (Kafka refused to
     start); what was started by then is stopped."""
     catalogs = CatalogWatcher(settings.catalog.overlay, settings.catalog.reload_interval_seconds)
     extractor = extractor_factory(catalogs.current, settings)
     services = ServiceMap(settings.service.by_topic, settings.service.from_header)
     transform = ServiceTransform(extractor, services) if services.active else Transform(extractor)
-    redactor = Redactor(settings.privacy.redact)
+    if redactor is None:
+        redactor = Redactor.from_settings(settings.privacy)
+    transform = RedactedTransform(transform, redactor)  # before any sink sees a finding
     output = settings.output
     started: list[Sink | Outbox[Any] | HealthServer] = []  # stopped again if a later step fails
     try:
@@ -61,13 +66,14 @@ def build_processor(
             resource=service_resource(),
             extra_readers=metric_readers,
             undecodable_outcome="dead_lettered" if output.dead_letter_topic else "undecodable",
+            redactor=redactor,
         )
         started.append(metrics)
         sinks: list[Sink] = []
         if output.enriched_topic:
-            sinks.append(EnrichedTopicSink(output.enriched_topic, redactor))
+            sinks.append(EnrichedTopicSink(output.enriched_topic))
         if output.dead_letter_topic:
-            sinks.append(DeadLetterSink(output.dead_letter_topic))
+            sinks.append(DeadLetterSink(output.dead_letter_topic, redactor))
         spans = _spans(settings, redactor, span_exporter)
         if spans is not None:
             started.append(spans)
@@ -145,7 +151,7 @@ def _spans(
         log.info("spans are off", extra={"reason": chosen.off_because})
         return None
     log.info("spans on", extra={"exporters": list(chosen.exporters)})
-    return SpanShipper(settings.log.level, group_id, settings.privacy.redact, chosen.exporters)
+    return SpanShipper(settings.log.level, group_id, redactor, chosen.exporters)
 
 
 def _stop(part: Sink | Outbox[Any] | HealthServer) -> None:

@@ -35,7 +35,10 @@ from collections.abc import Callable, Iterator
 from multiprocessing.process import BaseProcess
 from multiprocessing.queues import Queue
 from multiprocessing.synchronize import Event
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from vendor_errors.processor.privacy import Redactor
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +50,9 @@ ANSWER_SLICE_SECONDS = 0.1
 TERM_GRACE_SECONDS = 20.0
 # linux/prctl.h
 _PR_SET_PDEATHSIG = 1
+# The privacy policy of the children's logs (set from the settings: configure()); None: the
+# default policy.
+LOG_REDACTOR: Redactor | None = None
 
 
 class _End:
@@ -61,10 +67,14 @@ class Stopped(Exception):
         self.within_seconds = within_seconds
 
 
-def configure(term_grace_seconds: float) -> None:
-    """How long a child sent SIGTERM may still serve its parent (the shutdown bound)."""
-    global TERM_GRACE_SECONDS
+def configure(term_grace_seconds: float, log_redactor: Redactor | None = None) -> None:
+    """How long a child sent SIGTERM may still serve its parent (the shutdown bound), and the
+    privacy policy its logs go through (the parent's, so the same settings hold in every
+    process)."""
+    global TERM_GRACE_SECONDS, LOG_REDACTOR
     TERM_GRACE_SECONDS = term_grace_seconds
+    if log_redactor is not None:
+        LOG_REDACTOR = log_redactor
 
 
 class Inbox:
@@ -150,23 +160,28 @@ def _enter(
     parent_pid: int,
     term_grace_seconds: float,
     log_level: str,
+    redactor: Redactor | None,
     niceness: int,
     args: tuple[Any, ...],
 ) -> None:
     from vendor_errors.processor import logs
 
     _die_with_parent(parent_pid)
-    configure(term_grace_seconds)
+    configure(term_grace_seconds, redactor)
     # A Ctrl-C on the terminal reaches the whole process group: the parent decides when to
     # stop, and must not lose its children before its final flush.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, _on_sigterm)
-    logs.configure(log_level)
+    logs.configure(log_level, redactor=redactor)
     if niceness:
         with contextlib.suppress(OSError):
             os.nice(niceness)
     try:
         main(Inbox(requests, answers, stop, within), *args)
+    except Exception:
+        # Logged, so redacted: multiprocessing would print the traceback to stderr itself.
+        log.exception("%s process failed", multiprocessing.current_process().name)
+        sys.exit(1)
     finally:
         if stop.is_set():  # the parent reads no more answers: do not wait to hand them over
             answers.cancel_join_thread()
@@ -182,7 +197,8 @@ class Child:
 
     `main(inbox, *args)` runs in the child (a module-level function: spawn pickles it by name).
     At most `capacity` requests wait for it (0: no limit, the caller bounds them); `offer`
-    never blocks the caller.
+    never blocks the caller. The child's logs go through `redactor` (default: the one given to
+    `configure`, else the default policy).
     """
 
     def __init__(
@@ -194,6 +210,7 @@ class Child:
         capacity: int,
         log_level: str,
         niceness: int = 0,
+        redactor: Redactor | None = None,
     ) -> None:
         context = multiprocessing.get_context("spawn")
         self.name = name
@@ -212,6 +229,7 @@ class Child:
                 os.getpid(),
                 TERM_GRACE_SECONDS,
                 log_level,
+                redactor if redactor is not None else LOG_REDACTOR,
                 niceness,
                 args,
             ),

@@ -1,14 +1,20 @@
-"""The processor's own logs: one JSON object per line on stderr, for the cluster's log pipeline."""
+"""The processor's own logs: one JSON object per line on stderr, for the cluster's log pipeline.
+
+Every line goes through the privacy policy first (privacy/logfilter.py): log lines quote what
+they are about, and must not carry a recipient or a token out of the process.
+"""
 
 from __future__ import annotations
 
 import logging
 import sys
+import threading
 import time
 from datetime import UTC, datetime
 from typing import IO, Any
 
 import orjson
+from vendor_errors.processor import privacy
 
 # LogRecord attributes that are plumbing, not something the caller passed in `extra=`.
 _STANDARD = frozenset(
@@ -64,16 +70,48 @@ class Repeats(logging.Filter):
         return True
 
 
-def configure(level: str = "INFO", stream: IO[str] | None = None) -> None:
-    """Send every logger (ours, kafka-python's, OpenTelemetry's) to stderr as JSON lines."""
-    handler = logging.StreamHandler(stream or sys.stderr)
-    handler.setFormatter(JsonFormatter())
+def handler(
+    level: str = "INFO", stream: IO[str] | None = None, redactor: privacy.Redactor | None = None
+) -> logging.Handler:
+    """The output handler: JSON lines on `stream` (stderr), each redacted by `redactor` (the
+    `privacy` settings' policy; the default policy without one)."""
+    output = logging.StreamHandler(stream or sys.stderr)
+    output.setFormatter(JsonFormatter())
     if logging.getLevelName(level) > logging.DEBUG:  # the full detail stays behind DEBUG
-        handler.addFilter(Repeats(("opentelemetry",)))
+        output.addFilter(Repeats(("opentelemetry",)))
+    # After Repeats: it groups records by their template, and a record it drops costs nothing.
+    privacy.install(redactor if redactor is not None else privacy.Redactor(), output)
+    return output
+
+
+def configure(
+    level: str = "INFO", stream: IO[str] | None = None, redactor: privacy.Redactor | None = None
+) -> None:
+    """Send every logger (ours, kafka-python's, OpenTelemetry's) to `handler(...)`."""
     root = logging.getLogger()
     for existing in list(root.handlers):
         root.removeHandler(existing)
-    root.addHandler(handler)
+    root.addHandler(handler(level, stream, redactor))
     root.setLevel(level)
     # kafka-python narrates every connection at INFO; its warnings are what an operator needs.
     logging.getLogger("kafka").setLevel(max(logging.WARNING, logging.getLevelName(level)))
+    # Python prints warnings and uncaught exceptions to stderr itself, past the handler and its
+    # filter: they are logged instead.
+    logging.captureWarnings(True)
+    sys.excepthook = _log_uncaught
+    threading.excepthook = _log_uncaught_in_thread
+
+
+def _log_uncaught(kind: type[BaseException], error: BaseException, trace: Any) -> None:
+    logging.getLogger("uncaught").critical("uncaught exception", exc_info=(kind, error, trace))
+
+
+def _log_uncaught_in_thread(args: threading.ExceptHookArgs) -> None:
+    if args.exc_type is SystemExit:
+        return
+    error = args.exc_value
+    logging.getLogger("uncaught").error(
+        "uncaught exception in a thread",
+        exc_info=(args.exc_type, error, args.exc_traceback) if error is not None else None,
+        extra={"thread_name": args.thread.name if args.thread is not None else None},
+    )

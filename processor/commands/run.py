@@ -113,6 +113,7 @@ def run(args: argparse.Namespace) -> int:
     from vendor_errors.parsers import GrokError
     from vendor_errors.processor import logs
     from vendor_errors.processor.config import ConfigError, load_settings
+    from vendor_errors.processor.privacy import Redactor
 
     try:
         settings = load_settings(args.config)
@@ -154,7 +155,10 @@ def run(args: argparse.Namespace) -> int:
         )
         return EXIT_OK
 
-    logs.configure(settings.log.level)
+    # One privacy policy for everything this run publishes: its logs, its children's logs, the
+    # findings, spans, labels and dead-letter headers (docs/privacy.md).
+    redactor = Redactor.from_settings(settings.privacy)
+    logs.configure(settings.log.level, redactor=redactor)
     stop, starting = threading.Event(), threading.Event()
     starting.set()
     _install_signals(stop, settings.shutdown.timeout_seconds, starting)
@@ -167,10 +171,10 @@ def run(args: argparse.Namespace) -> int:
 
     # A child sent SIGTERM with the processor (a process-group signal) serves it at most this
     # long (child.py).
-    child.configure(settings.shutdown.timeout_seconds)
+    child.configure(settings.shutdown.timeout_seconds, log_redactor=redactor)
     try:
         try:
-            processor = build_processor(settings)
+            processor = build_processor(settings, redactor=redactor)
         finally:
             starting.clear()
     except _StopWhileStarting:  # build_processor stopped what it had started

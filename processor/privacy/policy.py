@@ -70,6 +70,8 @@ _SOURCE_FIELDS = frozenset({"topic", "partition", "offset", "file", "line"})
 
 KeyMode = Literal["hash", "redact"]
 E = TypeVar("E", bound=Mapping[str, Any])
+# Header values: bytes (a record's), or bytes and None (a Kafka client's, in general).
+V = TypeVar("V", bytes, bytes | None)
 
 
 def _is_id(value: object) -> bool:
@@ -352,16 +354,14 @@ class Redactor:
                 clean[name] = self.value(value)
         return clean
 
-    def headers(
-        self, headers: Iterable[tuple[str, bytes | None]] | None
-    ) -> list[tuple[str, bytes | None]]:
+    def headers(self, headers: Iterable[tuple[str, V]] | None) -> list[tuple[str, V]]:
         """Kafka headers (dead letters): names and values redacted, binary bytes kept exactly."""
-        clean: list[tuple[str, bytes | None]] = []
+        clean: list[tuple[str, V]] = []
         for name, value in headers or ():
             if value is not None:
                 text = value.decode("utf-8", "surrogateescape")
                 redacted = self.redact(text)
                 if redacted != text:
-                    value = redacted.encode("utf-8", "surrogateescape")
+                    value = cast(V, redacted.encode("utf-8", "surrogateescape"))
             clean.append((self.redact(name), value))
         return clean

@@ -11,11 +11,15 @@ partition. Headers (all UTF-8 strings):
                              the value then holds its first TRUNCATED_BYTES bytes (or fewer,
                              halved until the broker takes it)
 
-The record's own headers come first, unchanged, and its key is kept.
+The record's own headers come first, and its value and key are kept as they were, so the record
+can be replayed: the topic holds raw input and needs the input topics' access rules. The headers,
+the record's own included, go through the privacy policy (`Redactor.headers`: text redacted,
+binary bytes kept), since tools that list a topic show them.
 """
 
 from __future__ import annotations
 
+from vendor_errors.processor.privacy import Redactor
 from vendor_errors.processor.protocols import Headers, Output, Work
 
 REASON = "vendor-errors.reason"
@@ -38,19 +42,22 @@ class DeadLetterSink:
 
     at_dispatch = True
 
-    def __init__(self, topic: str) -> None:
+    def __init__(self, topic: str, redactor: Redactor | None = None) -> None:
         self.topic = topic
+        self.redactor = redactor if redactor is not None else Redactor()
 
     def write(self, work: Work) -> None:
-        outputs = work.outputs
+        outputs, redact = work.outputs, self.redactor.headers
         for record, reason, topic, partition, offset in work.undecodable:
-            headers = [
-                *record.headers,
-                (REASON, reason.encode()),
-                (TOPIC, topic.encode()),
-                (PARTITION, str(partition).encode()),
-                (OFFSET, str(offset).encode()),
-            ]
+            headers = redact(
+                [
+                    *record.headers,
+                    (REASON, reason.encode()),
+                    (TOPIC, topic.encode()),
+                    (PARTITION, str(partition).encode()),
+                    (OFFSET, str(offset).encode()),
+                ]
+            )
             outputs.append(Output(self.topic, record.value, record.key, headers, _shrink))
 
     def flush(self, timeout_seconds: float) -> bool:

@@ -4,7 +4,10 @@ OTEL_METRICS_EXPORTER, metrics.otlp).
 Names and labels are the project's (docs/operations.md, Metrics). The SDK's Prometheus exporter
 appends `_total` to counters and `_seconds` to histograms with unit "s", so the instruments are
 named without those suffixes. Label values are bounded here: the SDK's own cardinality limit
-would fold overflow into an `otel_metric_overflow` series that no dashboard understands.
+would fold overflow into an `otel_metric_overflow` series that no dashboard understands. Label
+values from records and settings (`code` when not in the catalog, `service`, `topic`) go through
+the privacy policy before they are bounded: a recipient a parser took for a code is one `[phone]`
+series, not one per recipient.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from vendor_errors.catalog.loader import Catalog
 from vendor_errors.catalog.model import CHANNELS, VENDORS
 from vendor_errors.parsers import Event
 from vendor_errors.processor import __version__, child
+from vendor_errors.processor.privacy import Redactor
 from vendor_errors.processor.protocols import Work
 from vendor_errors.processor.telemetry import (
     SpanCounts,
@@ -58,19 +62,25 @@ DEFAULT_MAX_SERVICES = 200
 
 
 class LabelGuard:
-    """Keeps `code`, `channel` and `service` label values bounded whatever the logs contain."""
+    """Keeps `code`, `channel` and `service` label values bounded, and free of personal data,
+    whatever the logs contain."""
 
     def __init__(
-        self, max_unknown_codes_per_vendor: int, max_services: int = DEFAULT_MAX_SERVICES
+        self,
+        max_unknown_codes_per_vendor: int,
+        max_services: int = DEFAULT_MAX_SERVICES,
+        redactor: Redactor | None = None,
     ) -> None:
         self.max_unknown = max_unknown_codes_per_vendor
         self.max_services = max_services
+        self.redactor = redactor if redactor is not None else Redactor()
         self._admitted: dict[str, set[str]] = {}
         self._services: set[str] = set()
 
     def code(self, vendor: str, code: str, known: bool) -> str:
         if known:
             return code
+        code = self.redactor.code(code, False)  # before admission: one slot for all [phone]s
         admitted = self._admitted.setdefault(vendor, set())
         if code in admitted:
             return code
@@ -94,6 +104,7 @@ class LabelGuard:
         `""` when the record names none."""
         if not service:
             return ""
+        service = self.redactor.label(service)
         services = self._services
         if service in services:
             return service
@@ -101,6 +112,25 @@ class LabelGuard:
             services.add(service)
             return service
         return OTHER
+
+    def topic(self, topic: str) -> str:
+        """A `topic` label value (the settings bound how many there are)."""
+        return self.redactor.label(topic)
+
+    def error_labels(self, event: Event) -> ErrorKey:
+        """The label values of vendor_errors_total for one event (`_ERROR_LABELS` order)."""
+        vendor = self.vendor(event["vendor"])
+        known = event["known"]
+        return (
+            vendor,
+            self.code(vendor, event["code"], known),
+            self.channel(event["channel"]),
+            event["category"],
+            event["severity"],
+            _flag(event["transient"]),
+            _flag(known),
+            self.service(service_of(event)),
+        )
 
 
 def service_of(event: Event) -> str | None:
@@ -147,12 +177,14 @@ class Metrics:
         resource: Resource | None = None,
         extra_readers: Iterable[MetricReader] = (),
         undecodable_outcome: str = "undecodable",
+        redactor: Redactor | None = None,
     ) -> None:
         """`push`: metrics exporters (entry-point names, telemetry.metric_exporters) beside
-        /metrics; `otlp` is the older switch for OTLP over HTTP."""
+        /metrics; `otlp` is the older switch for OTLP over HTTP; `redactor`: the privacy policy
+        of label values (default: the default policy)."""
         self.catalog = catalog
         self.undecodable_outcome = undecodable_outcome
-        self.guard = LabelGuard(max_unknown_codes_per_vendor, max_services)
+        self.guard = LabelGuard(max_unknown_codes_per_vendor, max_services, redactor)
         self.registry = CollectorRegistry()
         ProcessCollector(registry=self.registry)  # process_resident_memory_bytes and friends
         readers: list[MetricReader] = [
@@ -251,19 +283,7 @@ class Metrics:
             self.record_duration(topic, seconds)
 
     def error_key(self, event: Event) -> ErrorKey:
-        guard = self.guard
-        vendor = guard.vendor(event["vendor"])
-        known = event["known"]
-        return (
-            vendor,
-            guard.code(vendor, event["code"], known),
-            guard.channel(event["channel"]),
-            event["category"],
-            event["severity"],
-            _flag(event["transient"]),
-            _flag(known),
-            guard.service(service_of(event)),
-        )
+        return self.guard.error_labels(event)
 
     def add_errors(self, tally: Counter[ErrorKey]) -> None:
         add = self._errors.add
@@ -271,17 +291,19 @@ class Metrics:
             add(count, dict(zip(_ERROR_LABELS, key, strict=True)))
 
     def add_records(self, topic: str, outcomes: Counter[str]) -> None:
+        topic = self.guard.topic(topic)
         for outcome, count in outcomes.items():
             self._records.add(count, {"topic": topic, "outcome": outcome})
 
     def record_duration(self, topic: str, seconds: float) -> None:
-        self._duration.record(seconds, {"topic": topic})
+        self._duration.record(seconds, {"topic": self.guard.topic(topic)})
 
     # -- observed at collection time (the scraping thread) ---------------------------------------
 
     def _observe_lag(self, options: CallbackOptions) -> Iterable[Observation]:
+        topic_label = self.guard.topic
         return [
-            Observation(lag, {"topic": topic, "partition": str(partition)})
+            Observation(lag, {"topic": topic_label(topic), "partition": str(partition)})
             for (topic, partition), lag in self.lag.items()
         ]
 

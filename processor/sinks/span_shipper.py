@@ -69,13 +69,16 @@ class SpanShipper:
         self,
         log_level: str,
         group_id: str,
-        redact: bool,
+        redactor: Redactor,
         exporters: tuple[str, ...],
         settings: ExportSettings | None = None,
     ) -> None:
+        """`redactor`: the processor's privacy policy, pickled into the child (the same
+        settings and key salt: a key hashes alike in every process)."""
         self.settings = settings or _export_settings(os.environ)
         self.counts = SpanCounts()
-        self._args = (group_id, redact, exporters, self.settings)
+        self._redactor = redactor
+        self._args = (group_id, redactor, exporters, self.settings)
         self._log_level = log_level
         self._flushes = 0
         self._shed_warned = 0
@@ -98,6 +101,7 @@ class SpanShipper:
             capacity=0,  # bounded here, by spans (queue_spans)
             log_level=self._log_level,
             niceness=EXPORTER_NICENESS,
+            redactor=self._redactor,
         )
 
     @property
@@ -255,7 +259,7 @@ class _Exports:
 def _child_main(
     inbox: Inbox,
     group_id: str,
-    redact: bool,
+    redactor: Redactor,
     exporters: tuple[str, ...],
     settings: ExportSettings,
     taken: Any,
@@ -265,7 +269,6 @@ def _child_main(
     exporter = span_exporter(exporters)
     writer = SpanWriter(service_resource(), exporter, batch_size=settings.batch_size)
     exports = _Exports(exporter)
-    redactor = Redactor(redact)
 
     def take(chunk: list[Handed]) -> None:
         taken.value += len(chunk)

@@ -39,7 +39,7 @@ from opentelemetry.trace import (
     TraceFlags,
 )
 from vendor_errors.processor import __version__
-from vendor_errors.processor.privacy import Redactor
+from vendor_errors.processor.privacy import KAFKA_KEY_ATTRIBUTE, Redactor
 from vendor_errors.processor.protocols import Found, Work
 
 if TYPE_CHECKING:  # the span child reads plain tuples (Handed), and needs none of the parsers
@@ -136,12 +136,18 @@ def describe(
 
 
 def describe_handed(handed: Handed, group_id: str, redactor: Redactor) -> SpanDescription | None:
-    """`describe`, for what the poll loop handed over."""
+    """`describe`, for what the poll loop handed over.
+
+    The finding was redacted before (privacy/stage.py); what the span adds goes through the
+    policy here: the Kafka key as a keyed hash, never the key; a code the catalog does not know,
+    and every string attribute, as a backstop.
+    """
     event, topic, partition, offset = handed.event, handed.topic, handed.partition, handed.offset
     finding, key, record_timestamp_ms = handed, handed.key, handed.record_timestamp_ms
     if event["category"] == "status":
         return None
-    vendor, code = event["vendor"], event["code"]
+    vendor = event["vendor"]
+    code = redactor.code(event["code"], event["known"] is True)
     attributes: dict[str, Any] = {
         "vendor_error.vendor": vendor,
         "vendor_error.code": code,
@@ -164,8 +170,8 @@ def describe_handed(handed: Handed, group_id: str, redactor: Redactor) -> SpanDe
         attributes["http.response.status_code"] = event["http_status"]
     if finding.server_address:
         attributes["server.address"] = finding.server_address
-    if finding.url:  # credentials and signatures were removed by the parser (parsers/urls.py)
-        attributes["url.full"] = redactor.text(finding.url)
+    if finding.url:
+        attributes["url.full"] = redactor.url(finding.url)
     if finding.http_method:
         attributes["http.request.method"] = finding.http_method
     # The application that logged the error, and its namespace, when known (the parsers read
@@ -178,8 +184,9 @@ def describe_handed(handed: Handed, group_id: str, redactor: Redactor) -> SpanDe
         attributes["vendor_error.namespace"] = namespace
     if event["correlation_id"]:
         attributes["vendor_error.correlation_id"] = event["correlation_id"]
+    attributes = redactor.attributes(attributes)
     if key:
-        attributes["messaging.kafka.message.key"] = key.decode("utf-8", "replace")
+        attributes[KAFKA_KEY_ATTRIBUTE] = redactor.key(key)
     when = finding.time_unix_nano
     if when is None:  # timed by the log line, else by the Kafka record, else now
         when = record_timestamp_ms * 1_000_000 if record_timestamp_ms else time.time_ns()

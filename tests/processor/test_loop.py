@@ -13,7 +13,6 @@ import pytest
 from vendor_errors.processor import app
 from vendor_errors.processor.app import Processor
 from vendor_errors.processor.offsets import Ledger
-from vendor_errors.processor.privacy import Redactor
 from vendor_errors.processor.protocols import Partition, Sink
 from vendor_errors.processor.sinks.dead_letter import DeadLetterSink
 from vendor_errors.processor.sinks.enriched_topic import EnrichedTopicSink
@@ -55,7 +54,7 @@ def make(
     source: FakeSource, outbox: FakeOutbox, shutdown_seconds: float = 5.0
 ) -> tuple[Processor, RecordingSink]:
     recorder = RecordingSink()
-    sinks: list[Sink] = [EnrichedTopicSink("enriched", Redactor(True)), DeadLetterSink("dlq")]
+    sinks: list[Sink] = [EnrichedTopicSink("enriched"), DeadLetterSink("dlq")]
     sinks.append(recorder)
     source.counted = lambda: recorder.records
     processor = Processor(

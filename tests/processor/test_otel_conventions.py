@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
+from vendor_errors.processor.privacy import Redactor
 from vendor_errors.processor.protocols import Found, Work
 from vendor_errors.processor.sinks.span_shipper import SpanShipper
 from vendor_errors.processor.telemetry import TelemetryError, metric_exporters, tracing
@@ -117,7 +118,7 @@ def test_run_check_reports_the_choice(
 def ship(count: int, flush_seconds: float = 20.0) -> tuple[SpanShipper, bool]:
     chosen = tracing(True)
     assert chosen.exporters, chosen.off_because
-    shipper = SpanShipper("WARNING", "g", True, chosen.exporters)
+    shipper = SpanShipper("WARNING", "g", Redactor(), chosen.exporters)
     found = [Found(finding(), "app-logs", 0, n, b"k", None) for n in range(count)]
     shipper.write(Work(findings=found))
     return shipper, shipper.flush(flush_seconds)

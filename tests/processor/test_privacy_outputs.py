@@ -1,8 +1,9 @@
 """Every output the policy serves, as the processor publishes it; and the tests of each output.
 
 The helpers here (`publish`, `OUTPUTS`) are what the named cases and the property tests push
-personal data through: the enriched event as the topic gets it (JSON bytes), the span (status
-and attributes), metric labels, a log line of the processor's own JSON logs, dead-letter headers.
+personal data through. Each goes through the processor's own code: the redaction stage
+(privacy/stage.py) and then the enriched-topic sink, the span description the span child
+exports, the metrics' label guard, the log handler of `logs.configure`, the dead-letter sink.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from typing import Any, cast
 
 import orjson
 import pytest
-from vendor_errors.parsers import Event, Finding
+from vendor_errors.parsers import Event, Finding, Result
+from vendor_errors.processor import logs
 from vendor_errors.processor.logs import JsonFormatter
 from vendor_errors.processor.privacy import (
     KAFKA_KEY_ATTRIBUTE,
@@ -25,6 +27,13 @@ from vendor_errors.processor.privacy import (
     Redactor,
     install,
 )
+from vendor_errors.processor.privacy.stage import RedactedTransform
+from vendor_errors.processor.protocols import Found, Record, Undecodable, Work
+from vendor_errors.processor.sinks.dead_letter import DeadLetterSink
+from vendor_errors.processor.sinks.enriched_topic import EnrichedTopicSink
+from vendor_errors.processor.sinks.metrics import LabelGuard
+from vendor_errors.processor.sinks.spans import describe
+from vendor_errors.processor.transform import Extractor, Transform
 
 # -- how each output publishes a value ---------------------------------------------------------
 
@@ -57,41 +66,52 @@ def record_event(fields: dict[str, Any]) -> dict[str, Any]:
     return event_with(**{k: v for k, v in fields.items() if k not in ("url", "key")})
 
 
+class Parsed(Transform):
+    """The transform stage, answering every record with one finding: what the parsers found."""
+
+    def __init__(self, finding: Finding) -> None:
+        super().__init__(cast(Extractor, None))
+        self.finding = finding
+
+    def parse(self, value: bytes, topic: str, partition: int, offset: int) -> Result:
+        return Result("error_found", [self.finding])
+
+
+def staged(redactor: Redactor, fields: dict[str, Any]) -> Found:
+    """The record's finding after the redaction stage, as every sink is handed it."""
+    event = record_event(fields)
+    finding = Finding(event=cast(Event, event), url=fields.get("url"), http_method="POST")
+    source = event["source"]
+    topic, partition, offset = source["topic"], source["partition"], source["offset"]
+    result = RedactedTransform(Parsed(finding), redactor).parse(b"", topic, partition, offset)
+    (safe,) = result.findings
+    return Found(safe, topic, partition, offset, fields.get("key"), None)
+
+
 def enriched_event(redactor: Redactor, **fields: Any) -> str:
-    """What the enriched topic receives (processor/sinks/enriched_topic.py)."""
-    return orjson.dumps(redactor.event(record_event(fields))).decode()
+    """What the enriched topic receives: the record's key and value (sinks/enriched_topic.py)."""
+    work = Work(findings=[staged(redactor, fields)])
+    EnrichedTopicSink("enriched").write(work)
+    (output,) = work.outputs
+    return f"{(output.key or b'').decode()} {output.value.decode()}"
 
 
 def span(redactor: Redactor, **fields: Any) -> str:
-    """A span's attributes and status, built the way the span sink is to build them."""
-    event = record_event(fields)
-    known = event["known"] is True
-    attributes: dict[str, Any] = {
-        "vendor_error.vendor": event["vendor"],
-        "vendor_error.code": redactor.code(event["code"], known),
-        "error.type": redactor.code(event["code"], known),
-        "vendor_error.correlation_id": event["correlation_id"],
-        "vendor_error.service": event["service"],
-        "messaging.destination.name": event["source"]["topic"],
-    }
-    if fields.get("url") is not None:
-        attributes["url.full"] = fields["url"]
-    if fields.get("key") is not None:
-        attributes[KAFKA_KEY_ATTRIBUTE] = fields["key"]
-    status = redactor.text(event["message"])
-    return orjson.dumps({"attributes": redactor.attributes(attributes), "status": status}).decode()
+    """A span's name, attributes and status, as the span child makes them (sinks/spans.py)."""
+    found = staged(redactor, fields)
+    described = describe(*found, "vendor-errors", redactor)
+    assert described is not None
+    return orjson.dumps(
+        {"name": described.name, "attributes": described.attributes, "status": described.message}
+    ).decode()
 
 
 def metric_labels(redactor: Redactor, **fields: Any) -> str:
-    """The label values of vendor_errors_total for the event."""
-    event = record_event(fields)
-    return " ".join(
-        (
-            redactor.code(event["code"], event["known"] is True),
-            redactor.label(event["service"]),
-            redactor.label(event["source"]["topic"]),
-        )
-    )
+    """The label values of vendor_errors_total and vendor_errors_records_total for the event
+    (sinks/metrics.py; a fresh guard, so no value is folded into _OTHER)."""
+    found = staged(redactor, fields)
+    guard = LabelGuard(max_unknown_codes_per_vendor=5, redactor=redactor)
+    return " ".join((*guard.error_labels(found.finding.event), guard.topic(found.topic)))
 
 
 @pytest.fixture
@@ -116,13 +136,11 @@ def json_log() -> Iterator[Callable[[Redactor], tuple[logging.Logger, io.StringI
 
 
 def log_line(redactor: Redactor, **fields: Any) -> str:
-    """A warning of the processor's own logs that quotes the record (message, extras, error)."""
+    """A warning of the processor's own logs that quotes the record (message, extras, error),
+    through the handler `logs.configure` installs."""
     stream = io.StringIO()
-    handler = logging.StreamHandler(stream)
-    handler.setFormatter(JsonFormatter())
-    handler.addFilter(RedactingFilter(redactor))
     logger = logging.Logger("privacy-output")  # not registered: nothing else sees it
-    logger.addHandler(handler)
+    logger.addHandler(logs.handler("INFO", stream, redactor))
     event = record_event(fields)
     try:
         raise ValueError(f"vendor said: {event['message']}")
@@ -139,18 +157,23 @@ def log_line(redactor: Redactor, **fields: Any) -> str:
 
 
 def dead_letter_headers(redactor: Redactor, **fields: Any) -> str:
-    """A dead letter's headers: the record's own, then vendor-errors.reason and the origin."""
+    """A dead letter's headers: the record's own, then vendor-errors.reason and the origin
+    (sinks/dead_letter.py)."""
     event = record_event(fields)
     key = fields.get("key")
     headers = [
         ("x-recipient", event["message"].encode()),
         ("x-key", key if isinstance(key, bytes) else str(key).encode()),
-        ("vendor-errors.reason", f"parser error near: {event['message']}".encode()),
-        ("vendor-errors.topic", event["source"]["topic"].encode()),
     ]
+    record = Record(b"\xff not a log record", key, headers, None)
+    topic = event["source"]["topic"]
+    reason = f"parser error near: {event['message']}"
+    work = Work(undecodable=[Undecodable(record, reason, topic, 3, 42)])
+    DeadLetterSink("dlq", redactor).write(work)
+    (output,) = work.outputs
     return "\n".join(
         f"{name}: {(value or b'').decode('utf-8', 'replace')}"
-        for name, value in redactor.headers(headers)
+        for name, value in output.headers or ()
     )
 
 

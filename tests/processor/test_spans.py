@@ -105,7 +105,8 @@ def test_one_span_with_the_contract_attributes(captured) -> None:
     assert attrs["messaging.destination.name"] == "app-logs"
     assert attrs["messaging.destination.partition.id"] == "2"
     assert attrs["messaging.kafka.offset"] == 41
-    assert attrs["messaging.kafka.message.key"] == "order-7"
+    # A keyed hash of the key, never the key (docs/privacy.md).
+    assert attrs["messaging.kafka.message.key"] == REDACT.key(b"order-7") != "order-7"
     assert attrs["messaging.consumer.group.name"] == "vendor-errors"
     assert span.kind is SpanKind.INTERNAL
     assert span.status.status_code is StatusCode.ERROR
@@ -158,7 +159,7 @@ def test_a_child_process_exports_them_over_otlp(monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", receiver.endpoint)
     monkeypatch.setenv("OTEL_SERVICE_NAME", "shipper-test")
     try:
-        shipper = SpanShipper("WARNING", "g", True, ("otlp_proto_http",))
+        shipper = SpanShipper("WARNING", "g", Redactor(), ("otlp_proto_http",))
         found = [Found(finding(), "app-logs", 0, n, None, None) for n in range(25)]
         # A lifecycle status is no error span: the child drops it.
         found.append(Found(finding(category="status"), "app-logs", 0, 25, None, None))
