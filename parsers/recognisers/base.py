@@ -10,6 +10,7 @@ two functions of a `Candidate` (parsers.decoding.candidates, keys folded):
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -53,10 +54,30 @@ MESSAGE_KEYS = (
 _ERROR_PARENTS = frozenset({"error", "errors", "fault", "failure", "failures", "exception"})
 
 
-def text(value: Any, limit: int = 1000) -> str | None:
+MAX_MESSAGE_CHARS = 1000
+_LAST_BLANK = re.compile(r"\s(?=\S*$)")
+
+
+def clip(value: str, limit: int = MAX_MESSAGE_CHARS) -> str:
+    """`value` cut to at most `limit` characters, at a blank when the cut would split a word.
+
+    Vendor messages quote recipients, and redaction (processor.privacy) comes later: a phone
+    number or address split by the cut would leave a fragment no rule recognises. So the word
+    the cut falls in is left out whole; a text with no blank before the limit is cut there.
+    """
+    if len(value) <= limit:
+        return value
+    if value[limit].isspace():
+        return value[:limit]
+    head = value[:limit]
+    found = _LAST_BLANK.search(head)
+    return head[: found.start()] if found is not None else head
+
+
+def text(value: Any, limit: int = MAX_MESSAGE_CHARS) -> str | None:
     if type(value) is str:
         value = value.strip()
-        return value[:limit] if value else None
+        return clip(value, limit) if value else None
     return None
 
 
@@ -96,7 +117,7 @@ def message_of(body: dict[str, Any], keys: tuple[str, ...] = MESSAGE_KEYS) -> st
         if value.__class__ is str:  # text(), inlined: bodies are read on the hot path
             value = value.strip()
             if value:
-                return value[:1000]
+                return value if len(value) <= MAX_MESSAGE_CHARS else clip(value)
     return None
 
 
