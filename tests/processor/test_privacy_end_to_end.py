@@ -309,6 +309,13 @@ def test_the_probe_is_published_where_the_setting_allows(
     if not probe.shown:  # a Kafka key: hashed whatever the setting
         assert not any(secret in off.outputs[SPANS] for secret in probe.secrets)
         return
+    if name.endswith("-cut-by-the-parser"):
+        # The parsers cut a long message at a blank: the word the cut falls in is left out
+        # whole, whatever the setting (no fragment for redaction to miss). What comes before
+        # the cut is published.
+        assert not any(secret in off.outputs[probe.shown] for secret in probe.secrets)
+        assert "Message could not be delivered" in off.outputs[probe.shown]
+        return
     assert probe.secrets[0] in off.outputs[probe.shown], off.outputs[probe.shown][-3000:]
 
 
