@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,7 +17,7 @@ from vendor_errors.processor.protocols import (
     DeliveryError,
     Output,
     Partition,
-    PartitionRecords,
+    Polled,
     Record,
     Work,
 )
@@ -57,13 +57,22 @@ class FakeExtractor:
         return Result("no_error")
 
 
-class FakeRecords:
-    def __init__(self, topic: str, partition: int, first: int, values: list[bytes]) -> None:
-        self.topic, self.partition, self.values = topic, partition, values
-        self.first_offset, self.next_offset = first, first + len(values)
+class FakePolled:
+    """One poll: runs of values per partition, as a client hands them over (Polled)."""
 
-    def offset(self, index: int) -> int:
-        return self.first_offset + index
+    def __init__(self, parts: list[tuple[str, int, int, list[bytes]]]) -> None:
+        self.values: list[bytes] = []
+        self._origins: list[tuple[str, int, int]] = []
+        self.ranges: dict[Partition, tuple[int, int]] = {}
+        self.counts: Counter[str] = Counter()
+        for topic, partition, first, values in parts:
+            self.values += values
+            self._origins += [(topic, partition, first + n) for n in range(len(values))]
+            self.ranges[(topic, partition)] = (first, first + len(values))
+            self.counts[topic] += len(values)
+
+    def origin(self, index: int) -> tuple[str, int, int]:
+        return self._origins[index]
 
     def record(self, index: int) -> Record:
         return Record(self.values[index], b"key", [("h", b"1")], 1_700_000_000_000)
@@ -95,20 +104,21 @@ class FakeSource:
     def end(self) -> dict[Partition, int]:
         return {tp: len(values) for tp, values in self.partitions.items()}
 
-    def poll(self, timeout_ms: int) -> Sequence[PartitionRecords]:
+    def poll(self, timeout_ms: int) -> Polled | None:
         self.polls += 1
         self.on_poll(self)
         self._commit()
-        polled = []
+        parts = []
         for (topic, partition), values in self.partitions.items():
             start = self.position.get((topic, partition), 0)
             chunk = values[start : start + self.batch]
             if chunk:
-                polled.append(FakeRecords(topic, partition, start, chunk))
+                parts.append((topic, partition, start, chunk))
                 self.position[(topic, partition)] = start + len(chunk)
-        if not polled:
+        if not parts:
             time.sleep(0.001)
-        return polled
+            return None
+        return FakePolled(parts)
 
     def seek(self, offsets: Mapping[Partition, int]) -> None:
         self.seeks.append(dict(offsets))
