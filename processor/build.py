@@ -85,10 +85,11 @@ def build_processor(
         health.start()
         connect_by = time.monotonic() + settings.kafka.connect_timeout_seconds
         outbox = None
-        if output.enriched_topic or output.dead_letter_topic:
-            outbox = _outbox(settings, settings.kafka.connect_timeout_seconds)
-            started.append(outbox)
-        source = _source(settings, max(1.0, connect_by - time.monotonic()))
+        with kafka_logs.connecting():
+            if output.enriched_topic or output.dead_letter_topic:
+                outbox = _outbox(settings, settings.kafka.connect_timeout_seconds)
+                started.append(outbox)
+            source = _source(settings, max(1.0, connect_by - time.monotonic()))
     except BaseException:
         for part in reversed(started):
             _stop(part)

@@ -23,6 +23,11 @@ ENV_PREFIX = "VENDOR_ERRORS_"
 ENV_CONFIG_FILE = "VENDOR_ERRORS_CONFIG"
 
 
+# Regular-expression syntax that Python's re knows and librdkafka's does not (a topic pattern
+# must mean the same with either client).
+_NOT_PORTABLE = re.compile(r"\\[dDwWsSbBAZ0-9]|\(\?|\[\[:")
+
+
 class ConfigError(ValueError):
     """The configuration is invalid; the message names every offending setting."""
 
@@ -84,11 +89,17 @@ class KafkaSettings(_Section):
     @classmethod
     def _patterns_compile(cls, value: list[str]) -> list[str]:
         for item in value:
-            if item.startswith("^"):
-                try:
-                    re.compile(item)
-                except re.error as exc:
-                    raise ValueError(f"{item!r} is not a regular expression: {exc}") from None
+            if not item.startswith("^"):
+                continue
+            if _NOT_PORTABLE.search(item):
+                raise ValueError(
+                    f"{item!r}: write classes out ([0-9], [a-z], (a|b)): librdkafka's regular "
+                    "expressions have no \\d, \\w, \\s, \\b, (?...) or [[:class:]]"
+                )
+            try:
+                re.compile(item)
+            except re.error as exc:
+                raise ValueError(f"{item!r} is not a regular expression: {exc}") from None
         return value
 
     @property

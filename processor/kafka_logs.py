@@ -8,16 +8,20 @@ is the first line of each kind, then a reminder while it lasts. So every record 
 sent) passes through `Summary`: the first record of a kind is logged, later ones of that kind
 within REPEAT_LOG_SECONDS are counted, and the next one after that carries `repeated: N`.
 
+While the clients first connect (`connecting()`), their lines are held back altogether: if no
+broker answers, the processor's own error says so once, with the last error the client saw.
+
 With `log.kafka_debug: true` nothing is held back and the clients log at DEBUG (librdkafka's
 `debug` contexts on): for a support case, not for production.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 
 REPEAT_LOG_SECONDS = 60.0
 # The logger librdkafka's lines go to (confluent-kafka's `logger` setting).
@@ -91,11 +95,15 @@ class Summary(logging.Handler):
     """On the `kafka` logger (which then does not propagate): passes each record on to the root
     logger's handlers unless it repeats a kind seen within the window."""
 
+    connecting = False  # see connecting()
+
     def __init__(self, window_seconds: float = REPEAT_LOG_SECONDS) -> None:
         super().__init__()
         self.repeats = Repeats(logging.getLogger("kafka"), window_seconds)
 
     def emit(self, record: logging.LogRecord) -> None:
+        if Summary.connecting:
+            return
         held = self.repeats.allow(_record_kind(record))
         if held is None:
             return
@@ -117,3 +125,14 @@ def install(level: str, debug: bool, window_seconds: float = REPEAT_LOG_SECONDS)
     kafka.setLevel(max(logging.WARNING, logging.getLevelName(level)))
     kafka.addHandler(Summary(window_seconds))
     kafka.propagate = False
+
+
+@contextlib.contextmanager
+def connecting() -> Iterator[None]:
+    """While a client first connects: its lines are held back (unless log.kafka_debug), since
+    a failure is reported once, by the caller, with what the client last saw."""
+    Summary.connecting = True
+    try:
+        yield
+    finally:
+        Summary.connecting = False
