@@ -12,4 +12,3 @@ CLIENTS = ("kafka-python", "librdkafka")
 @pytest.fixture(params=CLIENTS)
 def kafka_client(request: pytest.FixtureRequest) -> str:
     return str(request.param)
-

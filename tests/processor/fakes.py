@@ -155,6 +155,9 @@ class FakeOutbox:
     acked: set[int] = field(default_factory=set)
     failed: set[int] = field(default_factory=set)
     checks: list[int] = field(default_factory=list)
+    # wait() acknowledges the ticket it waits for (a broker that answers once waited for).
+    ack_on_wait: bool = False
+    waits: int = 0
     closed: bool = False
 
     def submit(self, outputs: list[Output]) -> int:
@@ -174,6 +177,9 @@ class FakeOutbox:
         return ticket in self.acked
 
     def wait(self, ticket: int, deadline: float, still_waiting: Callable[[], bool]) -> None:
+        self.waits += 1
+        if self.ack_on_wait:
+            self.acked.add(ticket)
         while not self.check(ticket):
             time.sleep(0.01)
             if not still_waiting() or time.monotonic() > deadline:
