@@ -66,7 +66,7 @@ class KafkaSettings(_Section):
     # stops polling until acknowledgements free room (the producer's buffer is sized from it).
     max_in_flight_bytes: int = Field(default=32 << 20, ge=1 << 20, le=1 << 31)
     # Records fetched ahead of the processor, waiting in the client.
-    fetch_buffer_bytes: int = Field(default=16 << 20, ge=1 << 20, le=1 << 31)
+    fetch_buffer_bytes: int = Field(default=4 << 20, ge=1 << 20, le=1 << 31)
 
     @field_validator("topics", "bootstrap_servers")
     @classmethod

@@ -21,7 +21,6 @@ import logging
 import threading
 import time
 from collections.abc import Collection, Mapping, Sequence
-from itertools import groupby
 from typing import Any, cast
 
 from confluent_kafka import OFFSET_INVALID, Consumer, KafkaError, KafkaException, Message
@@ -40,6 +39,7 @@ COMMIT_INTERVAL_SECONDS = 0.5
 COMMIT_GIVE_UP_SECONDS = 30.0
 # Up to this many bytes of a fetch response per request (librdkafka's default is 50 MiB).
 FETCH_MAX_BYTES = 8 << 20
+FETCH_QUEUE_BACKOFF_MS = 20
 
 _value, _partition, _topic = Message.value, Message.partition, Message.topic
 
@@ -58,26 +58,33 @@ class Messages:
         if None in values:
             values = [b"" if value is None else value for value in values]
         self.values = cast(list[bytes], values)
-        # Messages come in runs per partition, each in offset order: a run's first and last
-        # message give its offsets.
-        keys: Any = (
-            ((topic, p) for p in map(_partition, messages))
+        # Each partition's messages are in offset order (in runs, interleaved with other
+        # partitions'): its first and last message give its offsets. Found with C-level list
+        # operations per partition, not a Python step per message.
+        keys: list[Any] = (
+            list(map(_partition, messages))
             if topic is not None
-            else zip(map(_topic, messages), map(_partition, messages), strict=True)
+            else list(zip(map(_topic, messages), map(_partition, messages), strict=True))
         )
         ranges: dict[Partition, tuple[int, int]] = {}
         counts: dict[str, int] = {}
-        start = 0
-        for key, run in groupby(keys):
-            end = start + len(list(run))
-            first = cast(int, messages[start].offset())
-            after = cast(int, messages[end - 1].offset()) + 1
-            known = ranges.get(key)
-            ranges[key] = (first, after) if known is None else (known[0], after)
-            counts[key[0]] = counts.get(key[0], 0) + end - start
-            start = end
+        last = len(keys) - 1
+        if topic is not None and keys[0] == keys[-1] and keys.count(keys[0]) == len(keys):
+            ranges[(topic, keys[0])] = self._range(0, last)  # the usual case: one partition
+            counts[topic] = len(keys)
+        else:
+            backwards = keys[::-1]
+            for key in sorted(set(keys)):
+                first, final = keys.index(key), last - backwards.index(key)
+                where = (topic, key) if topic is not None else key
+                ranges[where] = self._range(first, final)
+                counts[where[0]] = counts.get(where[0], 0) + keys.count(key)
         self.ranges = ranges
         self.counts = counts
+
+    def _range(self, first: int, last: int) -> tuple[int, int]:
+        messages = self._messages
+        return cast(int, messages[first].offset()), cast(int, messages[last].offset()) + 1
 
     def origin(self, index: int) -> tuple[str, int, int]:
         message = self._messages[index]  # a record, not an error event: all three are set
@@ -141,6 +148,9 @@ class LibrdkafkaSource:
             # What waits in the client, fetched ahead of the loop: bounded by bytes.
             "queued.max.messages.kbytes": kafka.fetch_buffer_bytes // 1024,
             "fetch.max.bytes": min(FETCH_MAX_BYTES, kafka.fetch_buffer_bytes),
+            # A full queue postpones the next fetch by this much (librdkafka's default, 1 s,
+            # starves a loop that empties a small queue in milliseconds).
+            "fetch.queue.backoff.ms": FETCH_QUEUE_BACKOFF_MS,
             "on_commit": None,  # set below: it needs the source
         }
         if kafka.group_instance_id:
@@ -330,9 +340,12 @@ class LibrdkafkaSource:
                 known = {(tp.topic, tp.partition): tp.offset for tp in positions}
             lag: dict[Partition, int] = {}
             for (topic, partition), position in known.items():
-                _, end = consumer.get_watermark_offsets(
-                    KafkaPartition(topic, partition), timeout=timeout, cached=False
-                )
+                tp = KafkaPartition(topic, partition)
+                # The end as the last fetch response gave it (no broker call: the loop waits
+                # for this); asked of the broker only when nothing was fetched yet.
+                _, end = consumer.get_watermark_offsets(tp, cached=True)
+                if end < 0:
+                    _, end = consumer.get_watermark_offsets(tp, timeout=timeout, cached=False)
                 lag[(topic, partition)] = max(0, end - position)
         except KafkaException as exc:
             log.warning("consumer lag not measured", extra={"error": str(exc)})
