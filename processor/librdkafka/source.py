@@ -112,7 +112,12 @@ class LibrdkafkaSource:
     """Source over a confluent-kafka Consumer (subscribed here)."""
 
     def __init__(
-        self, consumer: Consumer, topics: Sequence[str], max_records: int, errors: ErrorEvents
+        self,
+        consumer: Consumer,
+        topics: Sequence[str],
+        max_records: int,
+        errors: ErrorEvents,
+        from_earliest: bool = True,
     ) -> None:
         self.consumer = consumer
         self.ledger = Ledger()
@@ -123,6 +128,7 @@ class LibrdkafkaSource:
         self._commit_in_flight = False
         self._last_commit = 0.0
         self._message_errors = Repeats(log)
+        self._from_earliest = from_earliest
         consumer.subscribe(
             list(topics),
             on_assign=self._on_assign,
@@ -177,7 +183,8 @@ class LibrdkafkaSource:
                 timeout_seconds,
                 errors.last.str() if errors.last is not None else exc.args[0].str(),
             ) from exc
-        source = cls(consumer, kafka.topics, kafka.max_poll_records, errors)
+        from_earliest = kafka.auto_offset_reset == "earliest"
+        source = cls(consumer, kafka.topics, kafka.max_poll_records, errors, from_earliest)
         return source
 
     # -- rebalances: inside consume(), on this thread ----------------------------------------
@@ -323,6 +330,8 @@ class LibrdkafkaSource:
         return not self.ledger.uncommitted(offsets)
 
     def lag(self, timeout_ms: int) -> dict[Partition, int] | None:
+        """Per assigned partition: its end less the consumer's position; where nothing was
+        read yet, less the committed offset, else where `auto_offset_reset` starts."""
         assigned = sorted(self._assigned)
         if not assigned:
             return {}
@@ -330,22 +339,23 @@ class LibrdkafkaSource:
         consumer = self.consumer
         try:
             positions = consumer.position(_partitions({tp: OFFSET_INVALID for tp in assigned}))
+            known = {(tp.topic, tp.partition): tp.offset for tp in positions if tp.offset >= 0}
             unknown = [tp for tp in positions if tp.offset < 0]
-            if unknown:  # nothing read from them yet: from where the group would start
-                known = {(tp.topic, tp.partition): tp.offset for tp in positions if tp.offset >= 0}
+            if unknown:  # nothing read from them yet
                 for tp in consumer.committed(unknown, timeout=timeout):
                     if tp.offset >= 0:
                         known[(tp.topic, tp.partition)] = tp.offset
-            else:
-                known = {(tp.topic, tp.partition): tp.offset for tp in positions}
             lag: dict[Partition, int] = {}
-            for (topic, partition), position in known.items():
+            for topic, partition in assigned:
                 tp = KafkaPartition(topic, partition)
-                # The end as the last fetch response gave it (no broker call: the loop waits
-                # for this); asked of the broker only when nothing was fetched yet.
-                _, end = consumer.get_watermark_offsets(tp, cached=True)
-                if end < 0:
-                    _, end = consumer.get_watermark_offsets(tp, timeout=timeout, cached=False)
+                # The ends as the last fetch response gave them (no broker call: the loop
+                # waits for this); asked of the broker only when nothing was fetched yet.
+                start, end = consumer.get_watermark_offsets(tp, cached=True)
+                position = known.get((topic, partition))
+                if end < 0 or (position is None and start < 0):
+                    start, end = consumer.get_watermark_offsets(tp, timeout=timeout, cached=False)
+                if position is None:
+                    position = start if self._from_earliest else end
                 lag[(topic, partition)] = max(0, end - position)
         except KafkaException as exc:
             log.warning("consumer lag not measured", extra={"error": str(exc)})
