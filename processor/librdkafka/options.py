@@ -4,16 +4,20 @@ consumer and the producer; and what both do with the client's error events."""
 from __future__ import annotations
 
 import logging
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
-from confluent_kafka import KafkaError
+from confluent_kafka import Consumer, KafkaError, KafkaException, Producer
 from vendor_errors.processor.config import KafkaSettings
 from vendor_errors.processor.kafka_logs import LIBRDKAFKA_DEBUG, LIBRDKAFKA_LOGGER, Repeats
+from vendor_errors.processor.protocols import ClientError
 
 log = logging.getLogger(__name__)
 
 # librdkafka's syslog levels: 4 warning (what an operator needs), 7 debug.
 LOG_LEVEL_WARNING, LOG_LEVEL_DEBUG = 4, 7
+
+ClientT = TypeVar("ClientT", Consumer, Producer)
 
 
 class ErrorEvents:
@@ -66,3 +70,28 @@ def connection_config(kafka: KafkaSettings, debug: bool, errors: ErrorEvents) ->
             if path is not None:
                 config[setting] = str(path)
     return config
+
+
+def start(
+    make: Callable[[dict[str, Any]], ClientT],
+    config: dict[str, Any],
+    kafka: KafkaSettings,
+    timeout_seconds: float,
+    errors: ErrorEvents,
+) -> ClientT:
+    """The client, once the cluster answered (any broker's metadata: it is there, and lets us
+    in); ClientError if the configuration is refused or no broker answered in time."""
+    try:
+        client = make(config)
+    except (KafkaException, ValueError, TypeError) as exc:
+        raise ClientError(f"cannot create the Kafka {errors.role}: {exc}") from exc
+    try:
+        client.list_topics(timeout=timeout_seconds)
+    except KafkaException as exc:
+        if isinstance(client, Consumer):
+            client.close()
+        last = errors.last.str() if errors.last is not None else exc.args[0].str()
+        raise ClientError.unreachable(
+            kafka.bootstrap_servers, kafka.security_protocol, timeout_seconds, last
+        ) from exc
+    return client

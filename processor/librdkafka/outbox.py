@@ -27,8 +27,8 @@ from typing import Any, cast
 from confluent_kafka import KafkaError, KafkaException, Message, Producer
 from vendor_errors.processor.config import KafkaSettings
 from vendor_errors.processor.kafka_logs import Repeats
-from vendor_errors.processor.librdkafka.options import ErrorEvents, connection_config
-from vendor_errors.processor.protocols import ClientError, DeliveryError, Headers, Output, Shrink
+from vendor_errors.processor.librdkafka.options import ErrorEvents, connection_config, start
+from vendor_errors.processor.protocols import DeliveryError, Headers, Output, Shrink
 
 log = logging.getLogger(__name__)
 
@@ -216,17 +216,5 @@ def connect(
         # the bound itself ever waits for room.
         "queue.buffering.max.kbytes": 2 * kafka.max_in_flight_bytes // 1024,
     }
-    try:
-        producer = Producer(config)
-    except (KafkaException, ValueError, TypeError) as exc:
-        raise ClientError(f"cannot create the Kafka producer: {exc}") from exc
-    try:
-        producer.list_topics(timeout=timeout_seconds)
-    except KafkaException as exc:
-        raise ClientError.unreachable(
-            kafka.bootstrap_servers,
-            kafka.security_protocol,
-            timeout_seconds,
-            errors.last.str() if errors.last is not None else exc.args[0].str(),
-        ) from exc
+    producer = start(Producer, config, kafka, timeout_seconds, errors)
     return LibrdkafkaOutbox(producer, errors)

@@ -27,9 +27,9 @@ from confluent_kafka import OFFSET_INVALID, Consumer, KafkaError, KafkaException
 from confluent_kafka import TopicPartition as KafkaPartition
 from vendor_errors.processor.config import KafkaSettings
 from vendor_errors.processor.kafka_logs import Repeats
-from vendor_errors.processor.librdkafka.options import ErrorEvents, connection_config
+from vendor_errors.processor.librdkafka.options import ErrorEvents, connection_config, start
 from vendor_errors.processor.offsets import Ledger
-from vendor_errors.processor.protocols import ClientError, Headers, Partition, Record
+from vendor_errors.processor.protocols import Headers, Partition, Record
 
 log = logging.getLogger(__name__)
 
@@ -168,21 +168,7 @@ class LibrdkafkaSource:
                 source._on_commit(error, partitions)
 
         config["on_commit"] = on_commit
-        try:
-            consumer = Consumer(config)
-        except (KafkaException, ValueError, TypeError) as exc:
-            raise ClientError(f"cannot create the Kafka consumer: {exc}") from exc
-        try:
-            # Metadata from any broker: the cluster is there, and lets us in.
-            consumer.list_topics(timeout=timeout_seconds)
-        except KafkaException as exc:
-            consumer.close()
-            raise ClientError.unreachable(
-                kafka.bootstrap_servers,
-                kafka.security_protocol,
-                timeout_seconds,
-                errors.last.str() if errors.last is not None else exc.args[0].str(),
-            ) from exc
+        consumer = start(Consumer, config, kafka, timeout_seconds, errors)
         from_earliest = kafka.auto_offset_reset == "earliest"
         source = cls(consumer, kafka.topics, kafka.max_poll_records, errors, from_earliest)
         return source
