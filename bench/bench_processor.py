@@ -1,19 +1,27 @@
 """End-to-end throughput of `vendor-errors run` through a real Kafka broker, beside the raw
-kafka-python consume rate of the same topic measured in the same run, and the processor's RSS.
+consume rates of the same topic by the two client libraries measured in the same run, and the
+RSS and CPU of the whole process tree.
 
-    python bench/bench_processor.py [--records 400000] [--error-every 50] [--partitions 3]
+    python bench/bench_processor.py [--records 2000000] [--error-every 50] [--partitions 3]
+                                    [--clients librdkafka,kafka-python] [--breakdown]
 
 The broker is the tests' (tests/support/kafka_broker.py: a local Apache Kafka, or the one in
 KAFKA_BOOTSTRAP_SERVERS). The input mixes ordinary log lines with vendor errors (one in
 --error-every) and a little junk (dead-lettered). The processor runs as a deployment runs it
 (a child process, enriched topic and dead-letter topic on, spans exported over OTLP/HTTP to a
-local sink). Rates are steady-state. The raw consumer's: from its first batch to the last
-record. The processor's "done" is its committed offsets (which move only once outputs are
-acknowledged and counted), watched from this process so the watching costs the processor
-nothing; its rate is the slope between the first commits past 10% and past 90% of the input,
-so neither start-up nor the delay of the last commit counts as throughput. /metrics is scraped
-once at the end. The raw rate is measured before and after the processor run; their mean is
-the baseline.
+local sink), once per `--clients` entry (kafka.client).
+
+Baselines, each a plain group member reading the topic from the start, timed from its first
+batch to the last record, before and after the processors (their mean): a raw kafka-python
+consumer (500 records a poll, its default), and a raw confluent-kafka consumer (consume() of
+2000, fetching configured as the processor's consumer is).
+
+The processor's "done" is its committed offsets (which move only once outputs are acknowledged
+and counted), watched from this process so the watching costs the processor nothing; its rate
+is the slope between the first commits past 10% and past 90% of the input, so neither start-up
+nor the delay of the last commit counts as throughput; its CPU is that of its process tree over
+the same span. /metrics is scraped once at the end. RSS is that of the processor and all its
+children (span exporter, producer with kafka-python), at the end and at peak.
 """
 
 from __future__ import annotations
@@ -35,9 +43,15 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from kafka import KafkaConsumer, KafkaProducer  # noqa: E402
+from confluent_kafka import Consumer, Producer  # noqa: E402
+from kafka import KafkaConsumer  # noqa: E402
 from kafka.admin import KafkaAdminClient  # noqa: E402
 from kafka.errors import KafkaError  # noqa: E402
+from vendor_errors.processor.config import KafkaSettings  # noqa: E402
+from vendor_errors.processor.librdkafka.source import (  # noqa: E402
+    FETCH_MAX_BYTES,
+    FETCH_QUEUE_BACKOFF_MS,
+)
 
 from tests.processor.samples import mixed  # noqa: E402
 from tests.support.kafka_broker import broker_from_env, create_topic, free_port  # noqa: E402
@@ -46,33 +60,30 @@ JUNK = b"\x00\x01\x02\xff" * 64
 
 
 def produce(bootstrap: str, topic: str, total: int, error_every: int) -> int:
-    producer = KafkaProducer(
-        bootstrap_servers=bootstrap, acks="all", linger_ms=20, batch_size=512 * 1024
+    producer = Producer(
+        {"bootstrap.servers": bootstrap, "acks": "all", "linger.ms": 20, "batch.size": 1 << 20}
     )
     errors = 0
     for n, (value, expected) in enumerate(mixed(total, error_every)):
         if n % 2000 == 1999:
             value, expected = JUNK, None
         errors += expected is not None
-        producer.send(topic, value)
-    producer.flush(timeout=120)
-    producer.close()
+        while True:
+            try:
+                producer.produce(topic, value)
+                break
+            except BufferError:
+                producer.poll(0.1)
+    if producer.flush(120):
+        raise SystemExit("the input was not all acknowledged")
     return errors
 
 
 def raw_rate(
-    bootstrap: str, topic: str, total: int, parse: bool = False, max_poll_records: int = 500
-) -> float:
-    # 500: kafka-python's default.
-    """Records/s of a plain kafka-python consumer group reading the topic from the start;
-    with `parse`, each value also goes through the parser (the ceiling of any processor that
-    parses in the consuming process)."""
-    extractor = None
-    if parse:
-        from vendor_errors import catalog
-        from vendor_errors.parsers import Extractor
-
-        extractor = Extractor(catalog.load())
+    bootstrap: str, topic: str, total: int, max_poll_records: int = 500
+) -> tuple[float, float]:
+    """Records/s, and per CPU-second of this process, of a plain kafka-python consumer group
+    reading the topic from the start (500 records a poll: kafka-python's default)."""
     consumer = KafkaConsumer(
         topic,
         bootstrap_servers=bootstrap,
@@ -85,20 +96,69 @@ def raw_rate(
     first_at, first_batch = 0.0, 0
     try:
         while seen < total:
-            for tp, records in consumer.poll(timeout_ms=1000).items():
+            for records in consumer.poll(timeout_ms=1000).values():
                 if not first_at:  # the rate counts the records after the first batch
                     first_at, first_batch = time.perf_counter(), len(records)
+                    first_cpu = time.process_time()
                 seen += len(records)
-                if extractor is not None:  # as the processor does: a batch at a time
-                    extractor.extract_many(
-                        [r.value for r in records],
-                        lambda i, tp=tp, records=records: {
-                            "topic": tp.topic,
-                            "partition": tp.partition,
-                            "offset": records[i].offset,
-                        },
-                    )
-        return (seen - first_batch) / (time.perf_counter() - first_at)
+        counted = seen - first_batch
+        return counted / (time.perf_counter() - first_at), counted / (
+            time.process_time() - first_cpu
+        )
+    finally:
+        consumer.close()
+
+
+def raw_confluent_rate(
+    bootstrap: str, topic: str, total: int, parse: bool = False, max_poll_records: int = 2000
+) -> tuple[float, float]:
+    """Records/s, and per CPU-second of this process, of a plain confluent-kafka (librdkafka)
+    consumer group reading the topic from the start, consume() of `max_poll_records` at a time;
+    with `parse`, each batch's values also go through the parser."""
+    extractor = None
+    if parse:
+        from vendor_errors import catalog
+        from vendor_errors.parsers import Extractor
+
+        extractor = Extractor(catalog.load())
+    consumer = Consumer(
+        {
+            "bootstrap.servers": bootstrap,
+            "group.id": f"bench-raw-{uuid.uuid4().hex[:8]}",
+            "auto.offset.reset": "earliest",
+            "enable.auto.commit": False,
+            # Fetching as the processor's consumer does (librdkafka/source.py): with the
+            # default fetch.queue.backoff.ms (1 s) a fast consumer waits on its own queue.
+            "fetch.queue.backoff.ms": FETCH_QUEUE_BACKOFF_MS,
+            "queued.max.messages.kbytes": KafkaSettings().fetch_buffer_bytes // 1024,
+            "fetch.max.bytes": FETCH_MAX_BYTES,
+        }
+    )
+    consumer.subscribe([topic])
+    seen = 0
+    first_at, first_batch = 0.0, 0
+    try:
+        while seen < total:
+            messages = consumer.consume(max_poll_records, 1.0)
+            if not messages:
+                continue
+            if not first_at:  # the rate counts the records after the first batch
+                first_at, first_batch = time.perf_counter(), len(messages)
+                first_cpu = time.process_time()
+            seen += len(messages)
+            if extractor is not None:
+                extractor.extract_many(
+                    [m.value() for m in messages],
+                    lambda i, m=messages: {
+                        "topic": m[i].topic(),
+                        "partition": m[i].partition(),
+                        "offset": m[i].offset(),
+                    },
+                )
+        counted = seen - first_batch
+        return counted / (time.perf_counter() - first_at), counted / (
+            time.process_time() - first_cpu
+        )
     finally:
         consumer.close()
 
@@ -133,20 +193,41 @@ def committed(admin: KafkaAdminClient, group: str, topic: str) -> int:
     return sum(meta.offset for tp, meta in offsets.items() if tp.topic == topic)
 
 
-def steady_rate(moves: list[tuple[float, int]], total: int) -> float:
-    """Records/s between the first observations past 10% and past 90% of `total`."""
+def steady_rate(moves: list[tuple[float, int, float]], total: int) -> tuple[float, float]:
+    """Records/s, and records per CPU-second of the process tree, between the first
+    observations past 10% and past 90% of `total`."""
     low = next(m for m in moves if m[1] >= total * 0.1)
     high = next(m for m in moves if m[1] >= total * 0.9)
     if high[0] <= low[0]:  # too few commits to tell (a tiny run): the whole span
         low, high = moves[0], moves[-1]
-    return (high[1] - low[1]) / max(high[0] - low[0], 1e-9)
+    records = high[1] - low[1]
+    return records / max(high[0] - low[0], 1e-9), records / max(high[2] - low[2], 1e-9)
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) of the process and its descendants so far."""
+    total = 0
+    for process in _tree(pid):
+        fields = Path(f"/proc/{process}/stat").read_text().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def _tree(pid: int) -> list[int]:
+    """The process and all its descendants."""
+    found, pending = [], [pid]
+    while pending:
+        process = pending.pop()
+        found.append(process)
+        for task in Path(f"/proc/{process}/task").iterdir():
+            pending += map(int, (task / "children").read_text().split())
+    return found
 
 
 def rss_kib(pid: int) -> tuple[int, int]:
-    """RSS and peak RSS of the process and its children (the span exporter), in KiB."""
+    """RSS and peak RSS of the process and its descendants (producer, span exporter), in KiB."""
     rss = peak = 0
-    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-    for process in [pid, *map(int, children)]:
+    for process in _tree(pid):
         status = Path(f"/proc/{process}/status").read_text().splitlines()
         fields = dict(line.split(":", 1) for line in status)
         rss += int(fields["VmRSS"].split()[0])
@@ -161,9 +242,10 @@ def processor_rate(
     workdir: Path,
     outputs: bool = True,
     max_poll_records: int | None = None,
-) -> tuple[float, int, int, int]:
-    """`vendor-errors run` on the topic; with `outputs` False: metrics only (no enriched or
-    dead-letter topic, no spans), to show what the outputs cost."""
+    client: str = "librdkafka",
+) -> tuple[float, float, int, int, int]:
+    """`vendor-errors run` on the topic with `client`; with `outputs` False: metrics only (no
+    enriched or dead-letter topic, no spans), to show what the outputs cost."""
     sink = ThreadingHTTPServer(("127.0.0.1", 0), _OtlpSink)
     threading.Thread(target=sink.serve_forever, daemon=True).start()
     port = free_port()
@@ -171,6 +253,7 @@ def processor_rate(
     group = f"bench-processor-{suffix}"
     env = {
         **os.environ,
+        "VENDOR_ERRORS_KAFKA__CLIENT": client,
         "VENDOR_ERRORS_KAFKA__BOOTSTRAP_SERVERS": bootstrap,
         "VENDOR_ERRORS_KAFKA__TOPICS": topic,
         "VENDOR_ERRORS_KAFKA__GROUP_ID": group,
@@ -187,7 +270,7 @@ def processor_rate(
         env["VENDOR_ERRORS_OUTPUT__ENRICHED_TOPIC"] = ""
         env["VENDOR_ERRORS_OUTPUT__DEAD_LETTER_TOPIC"] = ""
         env["VENDOR_ERRORS_TRACING__ENABLED"] = "false"
-    log = (workdir / "processor.log").open("wb")
+    log = (workdir / f"processor-{client}.log").open("wb")
     proc = subprocess.Popen(
         [sys.executable, "-m", "vendor_errors.processor.cli", "run"],
         cwd=REPO,
@@ -200,17 +283,17 @@ def processor_rate(
         # (time, committed) each time the committed offsets moved. Commits land every half
         # second or so; the rate is the slope between the first commits past 10% and past 90%
         # of the input, so neither start-up nor the last commit's delay counts as throughput.
-        moves: list[tuple[float, int]] = []
+        moves: list[tuple[float, int, float]] = []
         deadline = time.monotonic() + 600
         while time.monotonic() < deadline:
             if proc.poll() is not None:
                 raise SystemExit(f"processor exited ({proc.returncode}); see {log.name}")
             done = committed(admin, group, topic)
             if done and (not moves or done > moves[-1][1]):
-                moves.append((time.perf_counter(), done))
+                moves.append((time.perf_counter(), done, cpu_seconds(proc.pid)))
             if done >= total:
                 rss, peak = rss_kib(proc.pid)
-                rate = steady_rate(moves, total)
+                rate, per_cpu = steady_rate(moves, total)
                 break
             time.sleep(0.05)
         else:
@@ -224,7 +307,7 @@ def processor_rate(
         stop_ms = int((time.monotonic() - started) * 1000)
         if code != 0:
             raise SystemExit(f"processor exited {code} on SIGTERM; see {log.name}")
-        return rate, rss, peak, stop_ms
+        return rate, per_cpu, rss, peak, stop_ms
     finally:
         if proc.poll() is None:
             proc.kill()
@@ -235,21 +318,28 @@ def processor_rate(
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--records", type=int, default=400_000)
+    parser.add_argument("--records", type=int, default=2_000_000)
     parser.add_argument("--error-every", type=int, default=50)
     parser.add_argument("--partitions", type=int, default=3)
     parser.add_argument(
+        "--clients",
+        default="librdkafka",
+        help="kafka.client values to run the processor with, comma-separated "
+        "(librdkafka, kafka-python; default: librdkafka)",
+    )
+    parser.add_argument(
         "--max-poll-records",
         type=int,
-        help="records per poll for the raw consumers and the processor alike (default: each "
-        "its own default: kafka-python's 500, the processor's kafka.max_poll_records)",
+        help="records per poll for the processor (default: its kafka.max_poll_records)",
     )
     parser.add_argument(
         "--breakdown",
         action="store_true",
-        help="also run the processor with metrics only (no output topics, no spans)",
+        help="also run each processor with metrics only (no output topics, no spans), and the "
+        "raw consumers with the parser (the ceiling of a processor that parses in-process)",
     )
     args = parser.parse_args()
+    clients = [client.strip() for client in args.clients.split(",") if client.strip()]
 
     broker = broker_from_env()
     try:
@@ -264,40 +354,56 @@ def main() -> None:
             f"{args.records // 2000} junk) to {args.partitions} partitions "
             f"in {time.perf_counter() - started:.1f}s"
         )
+        total = args.records
         batch = args.max_poll_records
-        raw_batch = batch or 500
-        raw_before = raw_rate(bootstrap, topic, args.records, max_poll_records=raw_batch)
+        before = (raw_rate(bootstrap, topic, total), raw_confluent_rate(bootstrap, topic, total))
+        runs: dict[str, tuple[float, float, int, int, int]] = {}
+        bare: dict[str, float] = {}
         with tempfile.TemporaryDirectory() as workdir:
-            rate, rss, peak, stop_ms = processor_rate(
-                bootstrap, topic, args.records, Path(workdir), max_poll_records=batch
-            )
-        raw_after = raw_rate(bootstrap, topic, args.records, max_poll_records=raw_batch)
-        parsed = raw_rate(bootstrap, topic, args.records, parse=True, max_poll_records=raw_batch)
-        bare = None
+            for client in clients:
+                runs[client] = processor_rate(
+                    bootstrap, topic, total, Path(workdir), max_poll_records=batch, client=client
+                )
+                if args.breakdown:
+                    bare[client] = processor_rate(
+                        bootstrap, topic, total, Path(workdir), False, batch, client
+                    )[0]
+        after = (raw_rate(bootstrap, topic, total), raw_confluent_rate(bootstrap, topic, total))
+        (raw_python, python_cpu), (raw_rdkafka, rdkafka_cpu) = (
+            ((a[0] + b[0]) / 2, (a[1] + b[1]) / 2) for a, b in zip(before, after, strict=True)
+        )
+        print(
+            f"raw kafka-python consumer   : {raw_python:10,.0f} records/s "
+            f"(before {before[0][0]:,.0f}, after {after[0][0]:,.0f}; 500 records a poll), "
+            f"{python_cpu:,.0f} per CPU-second"
+        )
+        print(
+            f"raw confluent-kafka consumer: {raw_rdkafka:10,.0f} records/s "
+            f"(before {before[1][0]:,.0f}, after {after[1][0]:,.0f}; consume() of 2000), "
+            f"{rdkafka_cpu:,.0f} per CPU-second"
+        )
         if args.breakdown:
-            with tempfile.TemporaryDirectory() as workdir:
-                bare = processor_rate(
-                    bootstrap, topic, args.records, Path(workdir), False, max_poll_records=batch
-                )[0]
-        raw = (raw_before + raw_after) / 2
-        print(
-            f"raw kafka-python consumer : {raw:10,.0f} records/s "
-            f"(before {raw_before:,.0f}, after {raw_after:,.0f}; {raw_batch} records a poll)"
-        )
-        print(f"raw consumer + parser     : {parsed:10,.0f} records/s (no outputs: the ceiling)")
-        if bare is not None:
-            print(f"vendor-errors run, bare   : {bare:10,.0f} records/s (metrics only)")
-        polled = batch or "default"
-        print(
-            f"vendor-errors run         : {rate:10,.0f} records/s end to end "
-            f"(max_poll_records: {polled})"
-        )
-        print(f"ratio processor / raw     : {rate / raw:10.2f}  (target >= 0.80)")
-        print(
-            f"processor RSS             : {rss / 1024:10.1f} MiB (peak {peak / 1024:.1f} MiB, "
-            "with the span exporter process)"
-        )
-        print(f"SIGTERM to exit           : {stop_ms:10d} ms")
+            parsed, parsed_cpu = raw_confluent_rate(bootstrap, topic, total, parse=True)
+            print(
+                f"raw confluent + parser      : {parsed:10,.0f} records/s (no outputs), "
+                f"{parsed_cpu:,.0f} per CPU-second"
+            )
+        for client, (rate, per_cpu, rss, peak, stop_ms) in runs.items():
+            print(f"vendor-errors run, {client:12}: {rate:10,.0f} records/s end to end")
+            print(
+                f"  records per CPU-second    : {per_cpu:10,.0f} (the whole process tree; "
+                f"{per_cpu / python_cpu:.2f}x raw kafka-python's, "
+                f"{per_cpu / rdkafka_cpu:.2f}x raw confluent-kafka's)"
+            )
+            if client in bare:
+                print(f"  metrics only (no outputs) : {bare[client]:10,.0f} records/s")
+            print(f"  / raw kafka-python        : {rate / raw_python:10.2f}  (librdkafka: >= 4)")
+            print(f"  / raw confluent-kafka     : {rate / raw_rdkafka:10.2f}  (aim >= 0.5)")
+            print(
+                f"  RSS, whole process tree   : {rss / 1024:10.1f} MiB (peak {peak / 1024:.1f} "
+                "MiB; target <= 150)"
+            )
+            print(f"  SIGTERM to exit           : {stop_ms:10d} ms")
     finally:
         broker.close()
 

@@ -4,7 +4,9 @@ Order for every batch, which is what makes it at-least-once:
   1. each record is parsed; the sinks written at dispatch turn what was found into outputs
      (undecodable records to the dead-letter topic, findings to the enriched topic), handed to
      the outbox together: one ticket per batch;
-  2. the loop polls on while the broker acknowledges (a few batches in flight, in order);
+  2. the loop polls on while the broker acknowledges (a few batches in flight, in order, and
+     a bounded number of bytes: past either bound it stops polling until the oldest batch is
+     acknowledged, so memory stays bounded and nothing is ever dropped for room);
   3. once the oldest batch's ticket is acknowledged, the batch is delivered. Delivered batches
      are merged and, at most every PUBLISH_INTERVAL_SECONDS, written to the other sinks
      (metrics, spans) and only then marked done at the source: what is committed has been
@@ -29,12 +31,13 @@ from functools import partial
 from typing import Any
 
 from vendor_errors.processor.health import HealthServer, Heartbeat
+from vendor_errors.processor.kafka_logs import REPEAT_LOG_SECONDS, Repeats
 from vendor_errors.processor.protocols import (
     DeliveryError,
     Found,
     Outbox,
     Partition,
-    PartitionRecords,
+    Polled,
     Sink,
     Source,
     Undecodable,
@@ -48,6 +51,9 @@ POLL_TIMEOUT_MS = 500
 # While batches are in flight the loop polls briefly, to notice acknowledgements soon.
 BUSY_POLL_TIMEOUT_MS = 50
 MAX_BATCHES_IN_FLIGHT = 32
+# What a batch in flight holds, by estimate: its outputs' bytes, and this per vendor error found
+# (the parsed event, kept for metrics and spans until the batch is delivered; measured ~1.7 KiB).
+FINDING_BYTES = 2048
 # Delivered batches are counted (metrics), their spans shipped and their offsets made
 # committable together, at most this often.
 PUBLISH_INTERVAL_SECONDS = 0.2
@@ -68,22 +74,26 @@ class _InFlight:
     next: dict[Partition, int]  # what to commit once delivered
     work: Work
     started: float
+    size: int = 0  # bytes held for it (outputs, findings), by estimate
 
 
 class _Delivered:
     """Batches whose outputs were acknowledged, merged until they are published."""
 
-    def __init__(self, interval_seconds: float) -> None:
+    def __init__(self, interval_seconds: float, max_bytes: int) -> None:
         self.interval = interval_seconds
+        self.max_bytes = max_bytes
         self._work = Work()
         self._next: dict[Partition, int] = {}
         self._count = 0
+        self._size = 0
         self._since = 0.0
 
     def add(self, batch: _InFlight) -> None:
         if not self._count:
             self._since = time.monotonic()
         self._count += 1
+        self._size += batch.size
         merged = self._work
         for topic, outcomes in batch.work.outcomes.items():
             counted = merged.outcomes.get(topic)
@@ -97,13 +107,17 @@ class _Delivered:
         merged.durations.extend((topic, elapsed) for topic in batch.work.outcomes)
 
     def due(self) -> bool:
-        return bool(self._count) and time.monotonic() - self._since >= self.interval
+        """Time to publish: the oldest waited its interval, or they hold too much (a backlog
+        of errors: findings are kept until published)."""
+        return bool(self._count) and (
+            self._size >= self.max_bytes or time.monotonic() - self._since >= self.interval
+        )
 
     def take(self) -> tuple[Work, dict[Partition, int]] | None:
         if not self._count:
             return None
         taken = (self._work, self._next)
-        self._work, self._next, self._count = Work(), {}, 0
+        self._work, self._next, self._count, self._size = Work(), {}, 0, 0
         return taken
 
 
@@ -119,10 +133,13 @@ class Processor:
         heartbeat: Heartbeat | None = None,
         health: HealthServer | None = None,
         shutdown_timeout_seconds: float = 20.0,
+        max_in_flight_bytes: int = 32 << 20,
         about: Mapping[str, object] | None = None,
     ) -> None:
         """`chores` runs between batches (catalog reloads, the lag gauge); `health` is served
-        while the loop runs; `about` goes into the start-up log line."""
+        while the loop runs; `about` goes into the start-up log line. Batches in flight hold at
+        most about `max_in_flight_bytes` (their outputs and findings): past it, the loop stops
+        polling until the oldest is acknowledged (backpressure, never a drop)."""
         self.source = source
         self.transform = transform
         self.outbox = outbox
@@ -138,8 +155,11 @@ class Processor:
         self._about = dict(about or {})
         self._stop = threading.Event()
         self._stop_deadline: float | None = None
+        self.max_in_flight_bytes = max_in_flight_bytes
         self._in_flight: deque[_InFlight] = deque()
-        self._delivered = _Delivered(PUBLISH_INTERVAL_SECONDS)
+        self._in_flight_bytes = 0
+        self._delivered = _Delivered(PUBLISH_INTERVAL_SECONDS, max(1, max_in_flight_bytes // 4))
+        self._rewinds = Repeats(log, REPEAT_LOG_SECONDS)
 
     # -- control (any thread; signal handlers) --------------------------------------------------
 
@@ -171,25 +191,31 @@ class Processor:
                 if self._chores is not None:
                     self._chores()
                 self._reap()
-                if len(self._in_flight) >= MAX_BATCHES_IN_FLIGHT:
+                if self._full():
                     self._wait_oldest()
                     continue
                 busy = bool(self._in_flight)
                 polled = self.source.poll(BUSY_POLL_TIMEOUT_MS if busy else POLL_TIMEOUT_MS)
-                if polled:
+                if polled is not None:
                     self._dispatch(polled)
         finally:
             self._shutdown()
 
-    def _dispatch(self, polled: Sequence[PartitionRecords]) -> None:
+    def _full(self) -> bool:
+        """Backpressure: no more polling until the oldest batch in flight is done."""
+        in_flight = self._in_flight
+        return bool(in_flight) and (
+            len(in_flight) >= MAX_BATCHES_IN_FLIGHT
+            or self._in_flight_bytes >= self.max_in_flight_bytes
+        )
+
+    def _dispatch(self, polled: Polled) -> None:
         started = time.perf_counter()
         work = Work()
-        first: dict[Partition, int] = {}
-        last: dict[Partition, int] = {}
-        for part in polled:
-            key = (part.topic, part.partition)
-            first[key], last[key] = part.first_offset, part.next_offset
-            self._extract(part, work)
+        ranges = polled.ranges
+        first = {tp: offsets[0] for tp, offsets in ranges.items()}
+        last = {tp: offsets[1] for tp, offsets in ranges.items()}
+        self._extract(polled, work)
         ticket = None
         try:
             for sink in self._at_dispatch:
@@ -201,25 +227,42 @@ class Processor:
             self._in_flight.append(_InFlight(None, first, {}, Work(), started))
             self._rewind(exc)
             return
+        size = FINDING_BYTES * len(work.findings)
+        if work.outputs:
+            size += sum([len(output.value) for output in work.outputs])
         work.outputs, work.undecodable = [], []  # handed over: not kept while in flight
-        self._in_flight.append(_InFlight(ticket, first, last, work, started))
+        self._in_flight.append(_InFlight(ticket, first, last, work, started, size))
+        self._in_flight_bytes += size
 
-    def _extract(self, part: PartitionRecords, work: Work) -> None:
-        topic, partition = part.topic, part.partition
-        outcomes = work.outcomes.get(topic)
-        if outcomes is None:
-            outcomes = work.outcomes[topic] = Counter()
-        quiet, noted = self.transform.parse_many(part)
-        if quiet:
-            outcomes["no_error"] += quiet
+    def _extract(self, polled: Polled, work: Work) -> None:
+        """Parse a poll's records and sort what they gave by topic: outcomes, findings, and the
+        undecodable records (dead letters). Only the records that hold something cost Python
+        work here; the others are counted from the batch's size."""
+        counts = polled.counts
+        quiet, noted = self.transform.parse_many(polled)
+        outcomes = work.outcomes
+        for topic in counts:
+            outcomes[topic] = Counter()
+        if len(counts) == 1:
+            for topic in counts:
+                if quiet:
+                    outcomes[topic]["no_error"] = quiet
+        else:  # plain records per topic: its records less the noted ones
+            plain = Counter(counts)
+            for index, _ in noted:
+                plain[polled.origin(index)[0]] -= 1
+            for topic, count in plain.items():
+                if count:
+                    outcomes[topic]["no_error"] = count
         for index, result in noted:
-            outcomes[result.outcome] += 1
+            topic, partition, offset = polled.origin(index)
+            outcomes[topic][result.outcome] += 1
             if result.outcome == "undecodable":
                 reason = result.reason or "undecodable"
-                record, offset = part.record(index), part.offset(index)
+                record = polled.record(index)
                 work.undecodable.append(Undecodable(record, reason, topic, partition, offset))
             elif result.findings:
-                record, offset = part.record(index), part.offset(index)
+                record = polled.record(index)
                 key, timestamp = record.key, record.timestamp_ms
                 work.findings.extend(
                     Found(finding, topic, partition, offset, key, timestamp)
@@ -239,6 +282,7 @@ class Processor:
                     self._rewind(exc)
                     break
             in_flight.popleft()
+            self._in_flight_bytes -= head.size
             self._delivered.add(head)
         if self._delivered.due():
             self._publish()
@@ -279,8 +323,12 @@ class Processor:
                 earliest[tp] = min(offset, earliest.get(tp, offset))
             records += batch.work.records
         self._in_flight.clear()
-        log.error(
+        self._in_flight_bytes = 0
+        # Once a minute at most while it lasts (a topic refusing records fails every batch).
+        self._rewinds.log(
+            logging.ERROR,
             "outputs not acknowledged; reading the batches again",
+            key=type(error).__name__,
             extra={"error": str(error), "records": records, "partitions": len(earliest)},
         )
         self.source.seek(earliest)
@@ -306,6 +354,7 @@ class Processor:
         if self._in_flight:  # not acknowledged in time: not committed, read again after restart
             log.warning("batches left unacknowledged", extra={"batches": len(self._in_flight)})
             self._in_flight.clear()
+            self._in_flight_bytes = 0
         self._publish()
         committed = self.source.commit(min(COMMIT_TIMEOUT_MS, self._remaining_ms()))
         # Each step is bounded by what is left of the shutdown timeout, and one failing step

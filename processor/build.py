@@ -1,8 +1,12 @@
 """The real processor, made from the settings: the Kafka client's source and outbox, the sinks,
 the catalog and the health server. app.Processor itself is given them (protocols.py).
 
-The one place that knows which Kafka client runs (kafka_python/: one module per role) and
-which sinks a configuration turns on.
+The one place that knows which Kafka client runs (`kafka.client`: kafka_python/ or librdkafka/,
+one module per role in each) and which sinks a configuration turns on.
+
+Start-up order: the health server first (so /healthz answers and /readyz says "not ready"
+while the cluster is tried), then the producer and the consumer, which both give up with one
+clear error once `kafka.connect_timeout_seconds` have passed in all.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from typing import Any
 
 from opentelemetry.sdk.metrics.export import MetricReader
 from opentelemetry.sdk.trace.export import SpanExporter
+from vendor_errors.processor import kafka_logs
 from vendor_errors.processor.app import STALL_SECONDS, Processor
 from vendor_errors.processor.config import Settings
 from vendor_errors.processor.health import HealthServer, Heartbeat
@@ -34,6 +39,8 @@ from vendor_errors.processor.transform import ExtractorFactory, Transform, defau
 log = logging.getLogger(__name__)
 
 LAG_TIMEOUT_MS = 2_000
+# The producer child's start-up beyond the connection itself (a new interpreter, imports).
+START_MARGIN_SECONDS = 15.0
 
 
 def build_processor(
@@ -48,6 +55,7 @@ def build_processor(
     settings. Raises CatalogError, GrokError (the settings' overlay or patterns), TelemetryError (an
     OTEL_* variable), OSError (the metrics port: PortInUse) and ClientError (Kafka refused to
     start); what was started by then is stopped."""
+    kafka_logs.install(settings.log.level, settings.log.kafka_debug)
     catalogs = CatalogWatcher(settings.catalog.overlay, settings.catalog.reload_interval_seconds)
     extractor = extractor_factory(catalogs.current, settings)
     services = ServiceMap(settings.service.by_topic, settings.service.from_header)
@@ -92,11 +100,14 @@ def build_processor(
             ready=lambda: source is not None and bool(source.assigned),
         )
         started.append(health)
+        health.start()
+        connect_by = time.monotonic() + settings.kafka.connect_timeout_seconds
         outbox = None
-        if output.enriched_topic or output.dead_letter_topic:
-            outbox = _outbox(settings)
-            started.append(outbox)
-        source = _source(settings)
+        with kafka_logs.connecting():
+            if output.enriched_topic or output.dead_letter_topic:
+                outbox = _outbox(settings, settings.kafka.connect_timeout_seconds)
+                started.append(outbox)
+            source = _source(settings, max(1.0, connect_by - time.monotonic()))
     except BaseException:
         for part in reversed(started):
             _stop(part)
@@ -110,30 +121,48 @@ def build_processor(
         heartbeat=heartbeat,
         health=health,
         shutdown_timeout_seconds=settings.shutdown.timeout_seconds,
+        max_in_flight_bytes=settings.kafka.max_in_flight_bytes,
         about={
             "topics": settings.kafka.topics,
             "group_id": settings.kafka.group_id,
+            "kafka_client": settings.kafka.client,
             "catalog_entries": len(catalogs.current),
         },
     )
 
 
-def _source(settings: Settings) -> Source:
+def _source(settings: Settings, timeout_seconds: float) -> Source:
+    kafka = settings.kafka
+    if kafka.client == "librdkafka":
+        from vendor_errors.processor.librdkafka.source import LibrdkafkaSource
+
+        return LibrdkafkaSource.connect(kafka, timeout_seconds, settings.log.kafka_debug)
     from vendor_errors.processor.kafka_python.source import KafkaPythonSource
 
-    return KafkaPythonSource.connect(settings.kafka)
+    return KafkaPythonSource.connect(kafka, timeout_seconds)
 
 
-def _outbox(settings: Settings) -> Outbox[Any]:
+def _outbox(settings: Settings, timeout_seconds: float) -> Outbox[Any]:
+    kafka = settings.kafka
+    max_record_bytes, debug = settings.parsing.max_record_bytes, settings.log.kafka_debug
+    if kafka.client == "librdkafka":
+        from vendor_errors.processor.librdkafka import outbox as librdkafka_outbox
+
+        # In this process: librdkafka's sends cost the loop a few microseconds and its network
+        # work runs on its own threads, off the GIL (docs/operations.md, Sizing).
+        return librdkafka_outbox.connect(kafka, max_record_bytes, timeout_seconds, debug)
+
     from vendor_errors.processor.kafka_python import outbox
     from vendor_errors.processor.kafka_python.options import connection_options
 
-    kafka = settings.kafka
     options = {**connection_options(kafka), "client_id": f"{kafka.client_id}-producer"}
     # In a child process: kafka-python's pure-Python sends and acknowledgements would otherwise
     # share the GIL with the poll loop.
     return OutboxProcess(
-        outbox.connect, (options, settings.parsing.max_record_bytes), settings.log.level
+        outbox.connect,
+        (options, max_record_bytes, timeout_seconds, debug),
+        settings.log.level,
+        start_seconds=timeout_seconds + START_MARGIN_SECONDS,
     )
 
 

@@ -7,6 +7,7 @@ names the setting (and the variable or file it came from) so a bad deployment fa
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
 import typing
@@ -23,6 +24,11 @@ ENV_PREFIX = "VENDOR_ERRORS_"
 ENV_CONFIG_FILE = "VENDOR_ERRORS_CONFIG"
 
 
+# Regular-expression syntax that Python's re knows and librdkafka's does not (a topic pattern
+# must mean the same with either client).
+_NOT_PORTABLE = re.compile(r"\\[dDwWsSbBAZ0-9]|\(\?|\[\[:")
+
+
 class ConfigError(ValueError):
     """The configuration is invalid; the message names every offending setting."""
 
@@ -32,7 +38,11 @@ class _Section(BaseModel):
 
 
 class KafkaSettings(_Section):
+    # kafka-python needs no native code; librdkafka (the `librdkafka` extra: confluent-kafka)
+    # reads several times faster.
+    client: Literal["kafka-python", "librdkafka"] = "kafka-python"
     bootstrap_servers: list[str] = Field(default_factory=lambda: ["127.0.0.1:9092"], min_length=1)
+    # Names, and regular expressions (entries starting with "^") matched against every topic.
     topics: list[str] = Field(default_factory=lambda: ["app-logs"], min_length=1)
     group_id: str = Field(default="vendor-errors", min_length=1)
     client_id: str = Field(default="vendor-errors", min_length=1)
@@ -51,6 +61,13 @@ class KafkaSettings(_Section):
     ssl_certfile: Path | None = None
     ssl_keyfile: Path | None = None
     ssl_check_hostname: bool = True
+    # At start: how long to try the cluster before giving up with an error (exit status 1).
+    connect_timeout_seconds: float = Field(default=30.0, gt=0, le=600)
+    # Outputs and findings of batches polled but not yet acknowledged; past it the processor
+    # stops polling until acknowledgements free room (the producer's buffer is sized from it).
+    max_in_flight_bytes: int = Field(default=32 << 20, ge=1 << 20, le=1 << 31)
+    # Records fetched ahead of the processor, waiting in the client.
+    fetch_buffer_bytes: int = Field(default=4 << 20, ge=1 << 20, le=1 << 31)
 
     @field_validator("topics", "bootstrap_servers")
     @classmethod
@@ -59,6 +76,41 @@ class KafkaSettings(_Section):
         if any(not item for item in items):
             raise ValueError("must not contain empty names")
         return items
+
+    @field_validator("client")
+    @classmethod
+    def _installed(cls, value: str) -> str:
+        if value == "librdkafka" and importlib.util.find_spec("confluent_kafka") is None:
+            raise ValueError(
+                "librdkafka needs confluent-kafka: pip install 'vendor-errors[librdkafka]'"
+            )
+        return value
+
+    @field_validator("topics")
+    @classmethod
+    def _patterns_compile(cls, value: list[str]) -> list[str]:
+        for item in value:
+            if not item.startswith("^"):
+                continue
+            if _NOT_PORTABLE.search(item):
+                raise ValueError(
+                    f"{item!r}: write classes out ([0-9], [a-z], (a|b)): librdkafka's regular "
+                    "expressions have no \\d, \\w, \\s, \\b, (?...) or [[:class:]]"
+                )
+            try:
+                re.compile(item)
+            except re.error as exc:
+                raise ValueError(f"{item!r} is not a regular expression: {exc}") from None
+        return value
+
+    @property
+    def patterns(self) -> list[str]:
+        """The entries of `topics` that are regular expressions."""
+        return [topic for topic in self.topics if topic.startswith("^")]
+
+    def consumes(self, topic: str) -> bool:
+        """Whether `topic` is one of `topics`, by name or by pattern."""
+        return topic in self.topics or any(re.match(p, topic) for p in self.patterns)
 
     @field_validator("ssl_cafile", "ssl_certfile", "ssl_keyfile")
     @classmethod
@@ -202,6 +254,8 @@ class ShutdownSettings(_Section):
 
 class LogSettings(_Section):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # The Kafka clients' own logs in full (else one line per kind, repeats summarised).
+    kafka_debug: bool = False
 
     @field_validator("level", mode="before")
     @classmethod
@@ -235,10 +289,9 @@ def _cross_checks(settings: Settings) -> list[tuple[str, str]]:
     if (kafka.ssl_certfile is None) != (kafka.ssl_keyfile is None):
         missing = "ssl_keyfile" if kafka.ssl_keyfile is None else "ssl_certfile"
         problems.append((f"kafka.{missing}", "a client certificate needs certfile and keyfile"))
-    consumed = set(kafka.topics)
     for name in ("enriched_topic", "dead_letter_topic"):
         topic = getattr(settings.output, name)
-        if topic is not None and topic in consumed:
+        if topic is not None and kafka.consumes(topic):
             problems.append((f"output.{name}", f"{topic!r} is also in kafka.topics (a loop)"))
     return problems
 

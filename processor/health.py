@@ -167,7 +167,10 @@ class HealthServer:
         return int(self._server.server_address[1])
 
     def start(self) -> None:
-        self._thread.start()
+        """Serve (once; later calls do nothing): build.py starts it before the Kafka clients
+        connect, so /readyz says "not ready" meanwhile, and the loop calls it again."""
+        if self._thread.ident is None:
+            self._thread.start()
 
     def stop(self) -> None:
         self._server.stop()

@@ -28,9 +28,11 @@ from vendor_errors.processor.protocols import ClientError, DeliveryError, Outbox
 
 log = logging.getLogger(__name__)
 
-# How long the processor waits for the child's outbox (a producer needs the cluster at start).
+# How long the processor waits for the child's outbox by default (a producer needs the cluster
+# at start; build.py gives kafka.connect_timeout_seconds and a margin).
 START_SECONDS = 120.0
-# Tickets waiting for the child; the loop has at most 32 batches in flight (app.py).
+# Tickets waiting for the child; the loop has at most 32 batches in flight, and a bounded
+# number of bytes (app.py: kafka.max_in_flight_bytes), so the child's backlog is bounded too.
 CAPACITY = 64
 # While tickets are open, the child looks at their acknowledgements this often.
 CHILD_TICK_SECONDS = 0.005
@@ -44,10 +46,17 @@ class OutboxProcess:
     """Outbox[int] for the poll loop; `connect(*args)` makes the real outbox in the child (a
     module-level function, e.g. kafka_python.outbox.connect)."""
 
-    def __init__(self, connect: Connect, args: tuple[Any, ...], log_level: str) -> None:
+    def __init__(
+        self,
+        connect: Connect,
+        args: tuple[Any, ...],
+        log_level: str,
+        start_seconds: float = START_SECONDS,
+    ) -> None:
         self._connect = connect
         self._args = args
         self._log_level = log_level
+        self._start_seconds = start_seconds
         self._child: Child | None = None
         self._next_number = 0
         self._last_done = 0  # the last ticket checked done (a done ticket stays done)
@@ -65,7 +74,7 @@ class OutboxProcess:
         )
         self._child, self._answers = child, {}
         try:
-            kind, detail = child.answer(START_SECONDS)
+            kind, detail = child.answer(self._start_seconds)
         except queue.Empty:
             kind, detail = "failed", "the producer process did not start"
         if kind != "ready":

@@ -2,9 +2,10 @@
 and what flows between them (Work).
 
 The loop in app.py knows only these. A Kafka client is one module per role behind them
-(kafka_python/source.py, kafka_python/outbox.py); the unit tests put in-memory fakes there.
+(kafka_python/source.py and outbox.py, librdkafka/source.py and outbox.py); the unit tests put
+in-memory fakes there.
 
-    Source.poll -> PartitionRecords -> Transform -> Work -> sinks written at dispatch
+    Source.poll -> Polled -> Transform -> Work -> sinks written at dispatch
         (their Outputs, handed to the Outbox: the broker's acknowledgement gates the commit)
     -> acknowledged -> sinks written after delivery (metrics, spans) -> Source.mark_done
 """
@@ -32,6 +33,18 @@ TicketT = TypeVar("TicketT")
 class ClientError(Exception):
     """The Kafka client could not start: the cluster unreachable, a configuration it refuses."""
 
+    @classmethod
+    def unreachable(
+        cls, servers: Sequence[str], security_protocol: str, timeout_seconds: float, error: object
+    ) -> ClientError:
+        """No broker answered at start: what was tried, and which settings to check."""
+        return cls(
+            f"no Kafka broker answered within {timeout_seconds:g}s "
+            f"(kafka.connect_timeout_seconds) at {', '.join(servers)}: check "
+            f"kafka.bootstrap_servers (VENDOR_ERRORS_KAFKA__BOOTSTRAP_SERVERS), "
+            f"kafka.security_protocol ({security_protocol}) and the network; last error: {error}"
+        )
+
 
 class DeliveryError(Exception):
     """Some output of a batch was not acknowledged by the broker; the batch must be re-read."""
@@ -42,7 +55,7 @@ class DeliveryError(Exception):
 
 class Record(NamedTuple):
     """One input record, as the dead-letter topic and the spans need it (values are read in bulk
-    through PartitionRecords.values)."""
+    through Polled.values)."""
 
     value: bytes
     key: bytes | None
@@ -50,24 +63,27 @@ class Record(NamedTuple):
     timestamp_ms: int | None
 
 
-class PartitionRecords(Protocol):
-    """One partition's records of one poll, in offset order (never empty)."""
+class Polled(Protocol):
+    """One poll's records, of one partition or several, as the client handed them over (each
+    partition's in offset order; never empty). The parsers read every value in one go; only
+    the records that hold something are looked at one by one (`origin`, `record`)."""
 
-    @property
-    def topic(self) -> str: ...
-    @property
-    def partition(self) -> int: ...
     @property
     def values(self) -> Sequence[bytes]:
         """Every record's value, a tombstone's as b"" (what the parsers read, in one go)."""
 
     @property
-    def first_offset(self) -> int: ...
-    @property
-    def next_offset(self) -> int:
-        """The offset after the last record: what to commit once they are all done."""
+    def ranges(self) -> Mapping[Partition, tuple[int, int]]:
+        """Per partition: its first offset here, and the offset after its last record (what to
+        commit once they are all done)."""
 
-    def offset(self, index: int) -> int: ...
+    @property
+    def counts(self) -> Mapping[str, int]:
+        """How many of the records come from each topic."""
+
+    def origin(self, index: int) -> tuple[str, int, int]:
+        """Record `index`'s topic, partition and offset."""
+
     def record(self, index: int) -> Record: ...
 
 
@@ -76,9 +92,9 @@ class Source(Protocol):
 
     @property
     def assigned(self) -> Collection[Partition]: ...
-    def poll(self, timeout_ms: int) -> Sequence[PartitionRecords]:
-        """The next records (nothing on a timeout); done offsets are committed from here, at
-        the source's own pace, without blocking."""
+    def poll(self, timeout_ms: int) -> Polled | None:
+        """The next records (None on a timeout); done offsets are committed from here, at the
+        source's own pace, without blocking."""
 
     def seek(self, offsets: Mapping[Partition, int]) -> None:
         """Read from these offsets again (partitions no longer assigned are ignored)."""

@@ -15,7 +15,7 @@ from vendor_errors.catalog.loader import Catalog
 from vendor_errors.parsers import Extractor as ParsersExtractor
 from vendor_errors.parsers import KafkaOrigin, Noted, Origin, Result
 from vendor_errors.processor.config import Settings
-from vendor_errors.processor.protocols import PartitionRecords
+from vendor_errors.processor.protocols import Polled
 
 log = logging.getLogger(__name__)
 
@@ -46,13 +46,15 @@ class Transform:
         """Swap the catalog (an overlay reload); records read it once each, so this is safe."""
         self.extractor.catalog = catalog
 
-    def parse_many(self, part: PartitionRecords) -> tuple[int, Noted]:
-        """One partition's records of a poll: how many are plain "no_error", and the results
-        of the others by index (one prefilter pass for the whole batch: parsers.batch)."""
-        values, topic, partition, offset = part.values, part.topic, part.partition, part.offset
+    def parse_many(self, polled: Polled) -> tuple[int, Noted]:
+        """A poll's records, of whatever partitions: how many are plain "no_error", and the
+        results of the others by index. One prefilter pass over all the values (parsers.batch);
+        a record without a vendor spelling costs no Python call of its own."""
+        values, origin = polled.values, polled.origin
 
         def source_of(index: int) -> KafkaOrigin:
-            return {"topic": topic, "partition": partition, "offset": offset(index)}
+            topic, partition, offset = origin(index)
+            return {"topic": topic, "partition": partition, "offset": offset}
 
         extractor = self.extractor
         if isinstance(extractor, ParsersExtractor):
@@ -62,7 +64,7 @@ class Transform:
                 log.exception("batch parsing failed; parsing one record at a time")
         noted: Noted = []
         for index, value in enumerate(values):
-            result = self.parse(value, topic, partition, offset(index))
+            result = self.parse(value, *origin(index))
             if result.outcome != "no_error" or result.findings:
                 noted.append((index, result))
         return len(values) - len(noted), noted

@@ -20,6 +20,7 @@ from typing import Any
 from kafka import KafkaProducer
 from kafka.errors import KafkaError, KafkaTimeoutError, MessageSizeTooLargeError
 from kafka.partitioner.default import DefaultPartitioner, murmur2
+from vendor_errors.processor import kafka_logs
 from vendor_errors.processor.protocols import ClientError, DeliveryError, Headers, Output, Shrink
 
 log = logging.getLogger(__name__)
@@ -154,27 +155,46 @@ class KafkaPythonOutbox:
             log.warning("producer did not close cleanly", extra={"error": repr(exc)})
 
 
-def connect(options: dict[str, Any], max_record_bytes: int) -> KafkaPythonOutbox:
+def connect(
+    options: dict[str, Any],
+    max_record_bytes: int,
+    timeout_seconds: float = 30.0,
+    kafka_debug: bool = False,
+) -> KafkaPythonOutbox:
     """The outbox for `options` (kafka_python.options); raises ClientError when the producer
-    cannot start (it needs the cluster to learn its API version)."""
+    cannot start (it needs the cluster to learn its API version) within `timeout_seconds`.
+    Summarises kafka-python's logs in this process (kafka_logs), unless `kafka_debug`."""
+    kafka_logs.install(logging.getLevelName(logging.getLogger().level), kafka_debug)
     try:
-        producer = KafkaProducer(
-            **options,
-            acks="all",
-            # kafka-python 3 turns any non-retriable error of an idempotent producer (one record
-            # over the broker's max.message.bytes) into a fatal state that fails every later
-            # send. Without idempotence such a record fails alone and can be shrunk; a retried
-            # send may be written twice, which at-least-once delivery allows anyway.
-            enable_idempotence=False,
-            linger_ms=LINGER_MS,
-            batch_size=256 * 1024,
-            partitioner=KeyHashingPartitioner(),
-            # A dead-lettered record is the original bytes plus headers; the broker still has the
-            # last word (max.message.bytes), and refusals are shrunk and retried (see check()).
-            max_request_size=max(1 << 20, 2 * max_record_bytes + (64 << 10)),
-            max_block_ms=10_000,
-            delivery_timeout_ms=60_000,
-        )
+        with kafka_logs.connecting():
+            producer = _producer(options, max_record_bytes, timeout_seconds)
+    except KafkaTimeoutError as exc:  # no broker answered in time
+        servers = options["bootstrap_servers"]
+        protocol = options.get("security_protocol", "PLAINTEXT")
+        raise ClientError.unreachable(servers, protocol, timeout_seconds, exc) from exc
     except KafkaError as exc:
         raise ClientError(f"cannot create the Kafka producer: {exc!r}") from exc
     return KafkaPythonOutbox(producer)
+
+
+def _producer(
+    options: dict[str, Any], max_record_bytes: int, timeout_seconds: float
+) -> KafkaProducer:
+    return KafkaProducer(
+        **options,
+        acks="all",
+        # kafka-python 3 turns any non-retriable error of an idempotent producer (one record
+        # over the broker's max.message.bytes) into a fatal state that fails every later
+        # send. Without idempotence such a record fails alone and can be shrunk; a retried
+        # send may be written twice, which at-least-once delivery allows anyway.
+        enable_idempotence=False,
+        linger_ms=LINGER_MS,
+        batch_size=256 * 1024,
+        partitioner=KeyHashingPartitioner(),
+        # A dead-lettered record is the original bytes plus headers; the broker still has the
+        # last word (max.message.bytes), and refusals are shrunk and retried (see check()).
+        max_request_size=max(1 << 20, 2 * max_record_bytes + (64 << 10)),
+        max_block_ms=10_000,
+        delivery_timeout_ms=60_000,
+        bootstrap_timeout_ms=max(1, int(timeout_seconds * 1000)),
+    )

@@ -15,18 +15,19 @@ new owner: at least once, never lost.
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 from collections.abc import Collection, Iterable, Mapping, Sequence
 
 from kafka import ConsumerRebalanceListener, KafkaConsumer, TopicPartition
 from kafka.consumer.fetcher import ConsumerRecord
-from kafka.errors import CommitFailedError, KafkaError
+from kafka.errors import CommitFailedError, KafkaError, KafkaTimeoutError
 from kafka.structs import OffsetAndMetadata
 from vendor_errors.processor.config import KafkaSettings
 from vendor_errors.processor.kafka_python.options import connection_options
 from vendor_errors.processor.offsets import Ledger
-from vendor_errors.processor.protocols import ClientError, Partition, PartitionRecords, Record
+from vendor_errors.processor.protocols import ClientError, Partition, Record
 
 log = logging.getLogger(__name__)
 
@@ -40,25 +41,31 @@ UNREACHABLE_LOG_SECONDS = 30.0
 
 
 class Records:
-    """One partition's records of one poll (PartitionRecords over kafka-python's records)."""
+    """One poll's records (Polled over kafka-python's records of one or more partitions)."""
 
-    __slots__ = ("_records", "first_offset", "next_offset", "partition", "topic", "values")
+    __slots__ = ("_records", "counts", "ranges", "values")
 
-    def __init__(self, tp: TopicPartition, records: list[ConsumerRecord]) -> None:
-        self.topic: str = tp.topic
-        self.partition: int = tp.partition
+    def __init__(self, batch: Mapping[TopicPartition, list[ConsumerRecord]]) -> None:
+        records: list[ConsumerRecord] = []
+        ranges: dict[Partition, tuple[int, int]] = {}
+        counts: dict[str, int] = {}
+        for tp, part in batch.items():
+            if part:
+                records += part
+                ranges[(tp.topic, tp.partition)] = (part[0].offset, part[-1].offset + 1)
+                counts[tp.topic] = counts.get(tp.topic, 0) + len(part)
         self._records = records
         # A tombstone (no value) carries no log line: an empty record is "no_error" too.
         values = [record.value for record in records]
         if None in values:
             values = [b"" if value is None else value for value in values]
         self.values: list[bytes] = values
-        self.first_offset: int = records[0].offset
-        self.next_offset: int = records[-1].offset + 1
+        self.ranges = ranges
+        self.counts = counts
 
-    def offset(self, index: int) -> int:
-        offset: int = self._records[index].offset
-        return offset
+    def origin(self, index: int) -> tuple[str, int, int]:
+        r = self._records[index]
+        return r.topic, r.partition, r.offset
 
     def record(self, index: int) -> Record:
         r = self._records[index]
@@ -116,10 +123,15 @@ class KafkaPythonSource:
         self._commit_in_flight = False
         self._last_commit = 0.0
         self._last_unreachable_log = 0.0
-        consumer.subscribe(topics=list(topics), listener=self.listener)
+        pattern = subscription_pattern(topics)
+        if pattern is None:
+            consumer.subscribe(topics=list(topics), listener=self.listener)
+        else:
+            consumer.subscribe(pattern=pattern, listener=self.listener)
 
     @classmethod
-    def connect(cls, kafka: KafkaSettings) -> KafkaPythonSource:
+    def connect(cls, kafka: KafkaSettings, timeout_seconds: float) -> KafkaPythonSource:
+        """Raises ClientError when no broker answered within `timeout_seconds`."""
         if not _crc32c_accelerated():
             log.warning(
                 "kafka-python's C CRC32C accelerator is missing (pip install crc32c): checking "
@@ -134,12 +146,18 @@ class KafkaPythonSource:
                 enable_auto_commit=False,
                 auto_offset_reset=kafka.auto_offset_reset,
                 max_poll_records=kafka.max_poll_records,
+                fetch_max_bytes=kafka.fetch_buffer_bytes,
+                bootstrap_timeout_ms=max(1, int(timeout_seconds * 1000)),
                 session_timeout_ms=kafka.session_timeout_ms,
                 heartbeat_interval_ms=min(3000, kafka.session_timeout_ms // 3),
                 # Bytes in, bytes out: decoding is the parsers' job, and must not raise here.
                 key_deserializer=None,
                 value_deserializer=None,
             )
+        except KafkaTimeoutError as exc:  # no broker answered in time
+            raise ClientError.unreachable(
+                kafka.bootstrap_servers, kafka.security_protocol, timeout_seconds, exc
+            ) from exc
         except KafkaError as exc:
             raise ClientError(f"cannot create the Kafka consumer: {exc!r}") from exc
         return cls(consumer, kafka.topics)
@@ -148,7 +166,7 @@ class KafkaPythonSource:
     def assigned(self) -> Collection[Partition]:
         return self.listener.assigned
 
-    def poll(self, timeout_ms: int) -> Sequence[PartitionRecords]:
+    def poll(self, timeout_ms: int) -> Records | None:
         self._maybe_commit()
         try:
             batch = self.consumer.poll(timeout_ms=timeout_ms)
@@ -175,7 +193,7 @@ class KafkaPythonSource:
                     "uncommitted_partitions_dropped": dropped,
                 },
             )
-        return [Records(tp, records) for tp, records in batch.items() if records]
+        return Records(batch) if batch else None
 
     def mark_done(self, next_offsets: Mapping[Partition, int]) -> None:
         self.ledger.mark_done(next_offsets, self.listener.assigned)
@@ -262,3 +280,15 @@ def _crc32c_accelerated() -> bool:
     from kafka.record import util
 
     return getattr(util, "crc32c_c", None) is not None
+
+
+def subscription_pattern(topics: Sequence[str]) -> str | None:
+    """One regular expression for `topics` when some are patterns (kafka-python subscribes to
+    names or to one pattern, not both), else None. Names match whole; patterns as written, from
+    the start of the topic name, as librdkafka matches them (`$` to match whole names)."""
+    if not any(topic.startswith("^") for topic in topics):
+        return None
+    parts = [
+        f"(?:{topic})" if topic.startswith("^") else f"(?:^{re.escape(topic)}$)" for topic in topics
+    ]
+    return "|".join(parts)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,7 +17,7 @@ from vendor_errors.processor.protocols import (
     DeliveryError,
     Output,
     Partition,
-    PartitionRecords,
+    Polled,
     Record,
     Work,
 )
@@ -59,13 +59,22 @@ class FakeExtractor:
         return Result("no_error")
 
 
-class FakeRecords:
-    def __init__(self, topic: str, partition: int, first: int, values: list[bytes]) -> None:
-        self.topic, self.partition, self.values = topic, partition, values
-        self.first_offset, self.next_offset = first, first + len(values)
+class FakePolled:
+    """One poll: runs of values per partition, as a client hands them over (Polled)."""
 
-    def offset(self, index: int) -> int:
-        return self.first_offset + index
+    def __init__(self, parts: list[tuple[str, int, int, list[bytes]]]) -> None:
+        self.values: list[bytes] = []
+        self._origins: list[tuple[str, int, int]] = []
+        self.ranges: dict[Partition, tuple[int, int]] = {}
+        self.counts: Counter[str] = Counter()
+        for topic, partition, first, values in parts:
+            self.values += values
+            self._origins += [(topic, partition, first + n) for n in range(len(values))]
+            self.ranges[(topic, partition)] = (first, first + len(values))
+            self.counts[topic] += len(values)
+
+    def origin(self, index: int) -> tuple[str, int, int]:
+        return self._origins[index]
 
     def record(self, index: int) -> Record:
         return Record(self.values[index], b"key", [("h", b"1")], 1_700_000_000_000)
@@ -97,20 +106,21 @@ class FakeSource:
     def end(self) -> dict[Partition, int]:
         return {tp: len(values) for tp, values in self.partitions.items()}
 
-    def poll(self, timeout_ms: int) -> Sequence[PartitionRecords]:
+    def poll(self, timeout_ms: int) -> Polled | None:
         self.polls += 1
         self.on_poll(self)
         self._commit()
-        polled = []
+        parts = []
         for (topic, partition), values in self.partitions.items():
             start = self.position.get((topic, partition), 0)
             chunk = values[start : start + self.batch]
             if chunk:
-                polled.append(FakeRecords(topic, partition, start, chunk))
+                parts.append((topic, partition, start, chunk))
                 self.position[(topic, partition)] = start + len(chunk)
-        if not polled:
+        if not parts:
             time.sleep(0.001)
-        return polled
+            return None
+        return FakePolled(parts)
 
     def seek(self, offsets: Mapping[Partition, int]) -> None:
         self.seeks.append(dict(offsets))
@@ -147,6 +157,9 @@ class FakeOutbox:
     acked: set[int] = field(default_factory=set)
     failed: set[int] = field(default_factory=set)
     checks: list[int] = field(default_factory=list)
+    # wait() acknowledges the ticket it waits for (a broker that answers once waited for).
+    ack_on_wait: bool = False
+    waits: int = 0
     closed: bool = False
 
     def submit(self, outputs: list[Output]) -> int:
@@ -166,6 +179,9 @@ class FakeOutbox:
         return ticket in self.acked
 
     def wait(self, ticket: int, deadline: float, still_waiting: Callable[[], bool]) -> None:
+        self.waits += 1
+        if self.ack_on_wait:
+            self.acked.add(ticket)
         while not self.check(ticket):
             time.sleep(0.01)
             if not still_waiting() or time.monotonic() > deadline:

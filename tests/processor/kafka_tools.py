@@ -150,10 +150,17 @@ def http_get(port: int, path: str) -> tuple[int, str]:
 
 
 def environment(
-    bootstrap: str, topic: str, group: str, port: int, **settings: str
+    bootstrap: str,
+    topic: str,
+    group: str,
+    port: int,
+    client: str = "kafka-python",
+    **settings: str,
 ) -> dict[str, str]:
-    """VENDOR_ERRORS_* variables for a test processor; `settings` as section__name=value."""
+    """VENDOR_ERRORS_* variables for a test processor (`client`: kafka.client); `settings` as
+    section__name=value."""
     env = {
+        "VENDOR_ERRORS_KAFKA__CLIENT": client,
         "VENDOR_ERRORS_KAFKA__BOOTSTRAP_SERVERS": bootstrap,
         "VENDOR_ERRORS_KAFKA__TOPICS": topic,
         "VENDOR_ERRORS_KAFKA__GROUP_ID": group,

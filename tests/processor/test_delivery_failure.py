@@ -25,7 +25,7 @@ pytestmark = pytest.mark.kafka
 
 
 def test_refused_outputs_are_retried_and_counted_once(
-    kafka_bootstrap: str, new_topic: Callable[..., str]
+    kafka_bootstrap: str, new_topic: Callable[..., str], kafka_client: str
 ) -> None:
     topic = new_topic("logs", 1)
     # Every enriched event is larger than this topic accepts, until the test raises the limit.
@@ -34,8 +34,10 @@ def test_refused_outputs_are_retried_and_counted_once(
     positions = produce(kafka_bootstrap, topic, [value for value, _ in records])
     expected = {positions[n] for n, (_, carried) in enumerate(records) if carried}
 
-    group = "refused"
-    env = environment(kafka_bootstrap, topic, group, any_port(), OUTPUT__ENRICHED_TOPIC=enriched)
+    group = f"refused-{kafka_client}"
+    env = environment(
+        kafka_bootstrap, topic, group, any_port(), kafka_client, OUTPUT__ENRICHED_TOPIC=enriched
+    )
     with Offsets(kafka_bootstrap) as offsets, in_process(env) as running:
         running.wait_ready()
         time.sleep(3)  # a few delivery failures and re-reads

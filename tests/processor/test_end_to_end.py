@@ -26,7 +26,7 @@ JUNK = [b"\x00\x01\x02\x03\xff\xfe" * 40, b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"
 
 
 def test_sample_logs_come_out_as_exactly_the_expected_errors(
-    kafka_bootstrap: str, new_topic: Callable[..., str]
+    kafka_bootstrap: str, new_topic: Callable[..., str], kafka_client: str
 ) -> None:
     topic, enriched, dlq = new_topic("logs"), new_topic("enriched"), new_topic("dlq", 1)
     records = mixed(total=600, error_every=6)
@@ -36,18 +36,21 @@ def test_sample_logs_come_out_as_exactly_the_expected_errors(
     }
     assert len(expected) == 100
 
-    group = "e2e"
+    group = f"e2e-{kafka_client}"
     spans = InMemorySpanExporter()
     env = environment(
         kafka_bootstrap,
         topic,
         group,
         any_port(),
+        kafka_client,
         OUTPUT__ENRICHED_TOPIC=enriched,
         OUTPUT__DEAD_LETTER_TOPIC=dlq,
         TRACING__ENABLED="true",
     )
     with Offsets(kafka_bootstrap) as offsets, in_process(env, span_exporter=spans) as running:
+        client_module = kafka_client.replace("-", "_")  # kafka_python, librdkafka
+        assert f".{client_module}." in type(running.processor.source).__module__
         wait_until(lambda: offsets.caught_up(group, topic), 60, "the processor to catch up")
         # Lag is measured every second; the last measurement must show the end reached.
         wait_until(

@@ -51,7 +51,10 @@ def errors_in(partitions: dict[Partition, list[bytes]]) -> list[tuple[str, int, 
 
 
 def make(
-    source: FakeSource, outbox: FakeOutbox, shutdown_seconds: float = 5.0
+    source: FakeSource,
+    outbox: FakeOutbox,
+    shutdown_seconds: float = 5.0,
+    max_in_flight_bytes: int = 32 << 20,
 ) -> tuple[Processor, RecordingSink]:
     recorder = RecordingSink()
     sinks: list[Sink] = [EnrichedTopicSink("enriched"), DeadLetterSink("dlq")]
@@ -63,6 +66,7 @@ def make(
         outbox=outbox,
         sinks=sinks,
         shutdown_timeout_seconds=shutdown_seconds,
+        max_in_flight_bytes=max_in_flight_bytes,
     )
     return processor, recorder
 
@@ -179,6 +183,30 @@ def test_batches_are_delivered_in_poll_order_whatever_order_they_are_acknowledge
     offsets = [offset for _, _, offset in recorder.error_offsets()]
     assert offsets == sorted(offsets) == [n for n in range(30) if n % 4 == 0]
     assert outbox.checks[:3] == [1, 1, 1]  # the oldest is checked first, the others wait
+
+
+def test_past_the_bytes_in_flight_the_loop_stops_polling_and_drops_nothing() -> None:
+    # Every record an error: each batch of 10 holds 10 findings and 10 enriched events.
+    partitions = {("logs", 0): [f"err:{n}".encode() for n in range(200)]}
+    # The broker answers a batch only when the loop waits for it (until the input is all read).
+    source, outbox = FakeSource(partitions, batch=10), FakeOutbox(auto=False, ack_on_wait=True)
+    bound = 4 * 10 * app.FINDING_BYTES  # about four batches
+    processor, recorder = make(source, outbox, max_in_flight_bytes=bound)
+    held_at_poll: list[int] = []
+
+    def watch(source: FakeSource) -> None:
+        held_at_poll.append(processor._in_flight_bytes)
+        if source.position == source.end:  # all read: the broker answers the rest
+            outbox.acked.update(outbox.submitted)
+
+    source.on_poll = script(processor, watch)
+    processor.run()
+    # It polled only while under the bound, and waited for the broker instead of polling on.
+    assert max(held_at_poll) < bound <= max(held_at_poll) + 10 * (app.FINDING_BYTES + 200)
+    assert outbox.waits >= 15
+    assert source.committed == {("logs", 0): 200} and recorder.records == 200
+    assert sorted(recorder.error_offsets()) == errors_in(partitions)
+    assert len(outbox.outputs("enriched")) == 200  # every event produced, none dropped
 
 
 def test_stop_finishes_the_batches_in_flight_and_commits_them() -> None:

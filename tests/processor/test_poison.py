@@ -34,7 +34,7 @@ REASONS = {
 
 
 def test_poison_records_are_dead_lettered_and_the_partition_flows(
-    kafka_bootstrap: str, new_topic: Callable[..., str]
+    kafka_bootstrap: str, new_topic: Callable[..., str], kafka_client: str
 ) -> None:
     # One partition, so every good record after a poison one proves the partition kept moving.
     # The input accepts 3 MiB records; the dead-letter topic only its broker default (1 MiB), so
@@ -51,12 +51,13 @@ def test_poison_records_are_dead_lettered_and_the_partition_flows(
     values.append(error_record(3)[0])
     positions = produce(kafka_bootstrap, topic, values, max_request_size=4 << 20)
 
-    group = "poison"
+    group = f"poison-{kafka_client}"
     env = environment(
         kafka_bootstrap,
         topic,
         group,
         any_port(),
+        kafka_client,
         OUTPUT__ENRICHED_TOPIC=enriched,
         OUTPUT__DEAD_LETTER_TOPIC=dlq,
     )

@@ -105,13 +105,15 @@ def test_sigkill_at_random_points_loses_nothing(
     topics: dict[str, str],
     processes: list[ProcessorProcess],
     tmp_path: Path,
+    kafka_client: str,
 ) -> None:
-    group = "sigkill"
+    group = f"sigkill-{kafka_client}"
     env = environment(
         kafka_bootstrap,
         topics["input"],
         group,
         any_port(),
+        kafka_client,
         OUTPUT__ENRICHED_TOPIC=topics["enriched"],
         KAFKA__MAX_POLL_RECORDS="50",  # many small batches: kills land between and inside them
     )
@@ -140,11 +142,17 @@ def test_broker_stopped_and_started_mid_run(
     topics: dict[str, str],
     processes: list[ProcessorProcess],
     tmp_path: Path,
+    kafka_client: str,
 ) -> None:
     bootstrap = restartable_kafka_broker.bootstrap
-    group = "broker-restart"
+    group = f"broker-restart-{kafka_client}"
     env = environment(
-        bootstrap, topics["input"], group, any_port(), OUTPUT__ENRICHED_TOPIC=topics["enriched"]
+        bootstrap,
+        topics["input"],
+        group,
+        any_port(),
+        kafka_client,
+        OUTPUT__ENRICHED_TOPIC=topics["enriched"],
     )
     process = ProcessorProcess(env, tmp_path / "processor.log").start()
     processes.append(process)
@@ -169,15 +177,17 @@ def test_sigterm_finishes_flushes_commits_and_exits_within_the_bound(
     topics: dict[str, str],
     processes: list[ProcessorProcess],
     tmp_path: Path,
+    kafka_client: str,
 ) -> None:
     receiver = OtlpReceiver()
-    group = "sigterm"
+    group = f"sigterm-{kafka_client}"
     bound = 10.0
     env = environment(
         kafka_bootstrap,
         topics["input"],
         group,
         any_port(),
+        kafka_client,
         OUTPUT__ENRICHED_TOPIC=topics["enriched"],
         SHUTDOWN__TIMEOUT_SECONDS=str(bound),
         TRACING__ENABLED="true",
@@ -220,12 +230,16 @@ def test_sigterm_finishes_flushes_commits_and_exits_within_the_bound(
 
 
 def test_rebalances_as_replicas_come_and_go_lose_nothing(
-    kafka_bootstrap: str, topics: dict[str, str]
+    kafka_bootstrap: str, topics: dict[str, str], kafka_client: str
 ) -> None:
-    group = "rebalance"
+    group = f"rebalance-{kafka_client}"
     settings = {"OUTPUT__ENRICHED_TOPIC": topics["enriched"], "KAFKA__MAX_POLL_RECORDS": "50"}
-    first_env = environment(kafka_bootstrap, topics["input"], group, any_port(), **settings)
-    second_env = environment(kafka_bootstrap, topics["input"], group, any_port(), **settings)
+    first_env = environment(
+        kafka_bootstrap, topics["input"], group, any_port(), kafka_client, **settings
+    )
+    second_env = environment(
+        kafka_bootstrap, topics["input"], group, any_port(), kafka_client, **settings
+    )
     feeder = Feeder(kafka_bootstrap, topics["input"], total=1500, seconds=5).start()
     with in_process(first_env) as first:
         first.wait_ready()

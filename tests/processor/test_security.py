@@ -128,10 +128,10 @@ def secure_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str
     ids=["sasl-plain", "sasl-scram-sha-256", "tls"],
 )
 def test_secured_listener(
-    secure_broker: dict[str, str], listener: str, settings: dict[str, str]
+    secure_broker: dict[str, str], listener: str, settings: dict[str, str], kafka_client: str
 ) -> None:
     plaintext = secure_broker["plaintext"]
-    name = "-".join(settings.values()).lower()
+    name = "-".join([*settings.values(), kafka_client]).lower()
     topic = create_topic(plaintext, f"secure-in-{name}", partitions=1)
     enriched = create_topic(plaintext, f"secure-out-{name}", partitions=1)
     produce(plaintext, topic, [error_record(n)[0] for n in range(10)])
@@ -145,6 +145,7 @@ def test_secured_listener(
         topic,
         group,
         any_port(),
+        kafka_client,
         OUTPUT__ENRICHED_TOPIC=enriched,
         OUTPUT__DEAD_LETTER_TOPIC="",
         **settings,

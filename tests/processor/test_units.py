@@ -98,7 +98,7 @@ def test_an_unreachable_cluster_during_poll_is_waited_out() -> None:
             raise self.error
 
     source = Source(Consumer(KafkaConnectionError("111 ECONNREFUSED")), ["t"])  # type: ignore[arg-type]
-    assert source.poll(10) == []  # retriable: logged, no batch, the loop goes on
+    assert source.poll(10) is None  # retriable: logged, no batch, the loop goes on
     fatal = Source(Consumer(UnsupportedVersionError()), ["t"])  # type: ignore[arg-type]
     with pytest.raises(UnsupportedVersionError):
         fatal.poll(10)
