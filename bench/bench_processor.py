@@ -47,11 +47,11 @@ from confluent_kafka import Consumer, Producer  # noqa: E402
 from kafka import KafkaConsumer  # noqa: E402
 from kafka.admin import KafkaAdminClient  # noqa: E402
 from kafka.errors import KafkaError  # noqa: E402
-from vendor_errors.processor.config import KafkaSettings  # noqa: E402
 from vendor_errors.processor.librdkafka.source import (  # noqa: E402
     FETCH_MAX_BYTES,
     FETCH_QUEUE_BACKOFF_MS,
 )
+from vendor_errors.processor.settings import KafkaSettings  # noqa: E402
 
 from tests.processor.samples import mixed  # noqa: E402
 from tests.support.kafka_broker import broker_from_env, create_topic, free_port  # noqa: E402

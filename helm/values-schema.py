@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
-from vendor_errors.processor.config import Settings
+from vendor_errors.processor.settings import Settings
 
 CHART = Path(__file__).resolve().parent / "vendor-errors"
 

@@ -20,7 +20,6 @@ from opentelemetry.sdk.metrics.export import MetricReader
 from opentelemetry.sdk.trace.export import SpanExporter
 from vendor_errors.processor import kafka_logs
 from vendor_errors.processor.app import STALL_SECONDS, Processor
-from vendor_errors.processor.config import Settings
 from vendor_errors.processor.health import HealthServer, Heartbeat
 from vendor_errors.processor.outbox_process import OutboxProcess
 from vendor_errors.processor.privacy import Redactor
@@ -28,6 +27,7 @@ from vendor_errors.processor.privacy.stage import RedactedTransform
 from vendor_errors.processor.protocols import Outbox, Sink, Source
 from vendor_errors.processor.reload import CatalogWatcher
 from vendor_errors.processor.services import ServiceMap, ServiceTransform
+from vendor_errors.processor.settings import Settings
 from vendor_errors.processor.sinks.dead_letter import DeadLetterSink
 from vendor_errors.processor.sinks.enriched_topic import EnrichedTopicSink
 from vendor_errors.processor.sinks.metrics import Metrics

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from typing import cast
 
 from vendor_errors.parsers import Event, Noted
-from vendor_errors.processor.protocols import Headers, PartitionRecords
+from vendor_errors.processor.protocols import Headers, Polled
 from vendor_errors.processor.transform import Extractor, Transform
 
 # As the parsers cut a service name read from a record.
@@ -72,13 +72,14 @@ class ServiceTransform(Transform):
         super().__init__(extractor)
         self.services = services
 
-    def parse_many(self, part: PartitionRecords) -> tuple[int, Noted]:
-        quiet, noted = super().parse_many(part)
-        services, topic = self.services, part.topic
+    def parse_many(self, polled: Polled) -> tuple[int, Noted]:
+        quiet, noted = super().parse_many(polled)
+        services = self.services
         for index, result in noted:
             missing = [f for f in result.findings if not f.event.get("service")]
             if missing:
-                name = services.service(topic, part.record(index).headers)
+                topic = polled.origin(index)[0]
+                name = services.service(topic, polled.record(index).headers)
                 if name is not None:
                     for finding in missing:
                         # A copy: a parser may hand the same event to more than one record.

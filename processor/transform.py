@@ -14,8 +14,8 @@ from typing import Protocol
 from vendor_errors.catalog.loader import Catalog
 from vendor_errors.parsers import Extractor as ParsersExtractor
 from vendor_errors.parsers import KafkaOrigin, Noted, Origin, Result
-from vendor_errors.processor.config import Settings
 from vendor_errors.processor.protocols import Polled
+from vendor_errors.processor.settings import Settings
 
 log = logging.getLogger(__name__)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from vendor_errors.processor.config import KafkaSettings
+from vendor_errors.processor.settings import KafkaSettings
 
 
 def connection_options(kafka: KafkaSettings) -> dict[str, Any]:

@@ -24,10 +24,10 @@ from kafka import ConsumerRebalanceListener, KafkaConsumer, TopicPartition
 from kafka.consumer.fetcher import ConsumerRecord
 from kafka.errors import CommitFailedError, KafkaError, KafkaTimeoutError
 from kafka.structs import OffsetAndMetadata
-from vendor_errors.processor.config import KafkaSettings
 from vendor_errors.processor.kafka_python.options import connection_options
 from vendor_errors.processor.offsets import Ledger
 from vendor_errors.processor.protocols import ClientError, Partition, Record
+from vendor_errors.processor.settings import KafkaSettings
 
 log = logging.getLogger(__name__)
 

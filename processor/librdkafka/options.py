@@ -8,9 +8,9 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, Producer
-from vendor_errors.processor.config import KafkaSettings
 from vendor_errors.processor.kafka_logs import LIBRDKAFKA_DEBUG, LIBRDKAFKA_LOGGER, Repeats
 from vendor_errors.processor.protocols import ClientError
+from vendor_errors.processor.settings import KafkaSettings
 
 log = logging.getLogger(__name__)
 

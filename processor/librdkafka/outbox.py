@@ -25,10 +25,10 @@ from collections.abc import Callable
 from typing import Any, cast
 
 from confluent_kafka import KafkaError, KafkaException, Message, Producer
-from vendor_errors.processor.config import KafkaSettings
 from vendor_errors.processor.kafka_logs import Repeats
 from vendor_errors.processor.librdkafka.options import ErrorEvents, connection_config, start
 from vendor_errors.processor.protocols import DeliveryError, Headers, Output, Shrink
+from vendor_errors.processor.settings import KafkaSettings
 
 log = logging.getLogger(__name__)
 

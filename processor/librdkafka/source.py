@@ -25,11 +25,11 @@ from typing import Any, cast
 
 from confluent_kafka import OFFSET_INVALID, Consumer, KafkaError, KafkaException, Message
 from confluent_kafka import TopicPartition as KafkaPartition
-from vendor_errors.processor.config import KafkaSettings
 from vendor_errors.processor.kafka_logs import Repeats
 from vendor_errors.processor.librdkafka.options import ErrorEvents, connection_config, start
 from vendor_errors.processor.offsets import Ledger
 from vendor_errors.processor.protocols import Headers, Partition, Record
+from vendor_errors.processor.settings import KafkaSettings
 
 log = logging.getLogger(__name__)
 

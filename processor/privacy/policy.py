@@ -19,7 +19,7 @@ from vendor_errors.processor.privacy.rules import DEFAULT_SECRET_PARAMS, SECRET,
 
 if TYPE_CHECKING:
     from vendor_errors.parsers import Finding
-    from vendor_errors.processor.config import PrivacySettings
+    from vendor_errors.processor.settings import PrivacySettings
 
 # Free text (vendor messages, span status) is cut here, after redaction.
 MAX_TEXT_CHARS = 2048

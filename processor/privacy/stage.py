@@ -15,7 +15,7 @@ from __future__ import annotations
 from vendor_errors.catalog.loader import Catalog
 from vendor_errors.parsers import Noted, Result
 from vendor_errors.processor.privacy.policy import Redactor
-from vendor_errors.processor.protocols import PartitionRecords
+from vendor_errors.processor.protocols import Polled
 from vendor_errors.processor.transform import Transform
 
 
@@ -30,8 +30,8 @@ class RedactedTransform(Transform):
     def use_catalog(self, catalog: Catalog) -> None:
         self.inner.use_catalog(catalog)
 
-    def parse_many(self, part: PartitionRecords) -> tuple[int, Noted]:
-        quiet, noted = self.inner.parse_many(part)
+    def parse_many(self, polled: Polled) -> tuple[int, Noted]:
+        quiet, noted = self.inner.parse_many(polled)
         for _, result in noted:
             if result.findings:
                 self._redact(result)

@@ -13,7 +13,8 @@ from typing import Any
 import pytest
 import yaml
 from vendor_errors import catalog
-from vendor_errors.processor.config import Settings, load_settings
+from vendor_errors.processor.config import load_settings
+from vendor_errors.processor.settings import Settings
 
 from tests.helm.manifests import VALUE_SETS, Manifests, by_kind, env, mounts, volumes
 

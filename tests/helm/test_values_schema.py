@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, create_model
-from vendor_errors.processor.config import Settings
+from vendor_errors.processor.settings import Settings
 
 from tests.helm.manifests import VALUE_SETS, by_kind
 from tests.support.helm import CHART, ROOT, Helm, HelmError

@@ -22,7 +22,8 @@ from kafka.admin import KafkaAdminClient
 from kafka.errors import KafkaError
 from vendor_errors.processor.app import Processor
 from vendor_errors.processor.build import build_processor
-from vendor_errors.processor.config import Settings, load_settings
+from vendor_errors.processor.config import load_settings
+from vendor_errors.processor.settings import Settings
 from vendor_errors.processor.transform import ExtractorFactory, default_extractor
 
 from tests.support.kafka_broker import free_port

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 from vendor_errors.processor.cli import main
-from vendor_errors.processor.config import ConfigError, Settings, load_settings
+from vendor_errors.processor.config import ConfigError, load_settings
+from vendor_errors.processor.settings import Settings
 
 
 def write(tmp_path: Path, text: str) -> Path:

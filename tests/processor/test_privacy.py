@@ -15,7 +15,7 @@ import pytest
 import yaml
 from vendor_errors import catalog
 from vendor_errors.parsers import Extractor
-from vendor_errors.processor.config import ConfigError, PrivacySettings, load_settings
+from vendor_errors.processor.config import ConfigError, load_settings
 from vendor_errors.processor.privacy import (
     EMAIL,
     MAX_TEXT_CHARS,
@@ -26,6 +26,7 @@ from vendor_errors.processor.privacy import (
     compile_pattern,
     redact_text,
 )
+from vendor_errors.processor.settings import PrivacySettings
 
 CORPUS = Path(__file__).parents[1] / "parsers" / "corpus"
 

@@ -13,7 +13,7 @@ from vendor_errors.parsers import Finding, Result
 from vendor_errors.processor.protocols import Headers, Record
 from vendor_errors.processor.services import ServiceMap, ServiceTransform
 
-from tests.processor.fakes import FakeExtractor, FakeRecords, event
+from tests.processor.fakes import FakeExtractor, FakePolled, event
 from tests.processor.kafka_tools import (
     Offsets,
     any_port,
@@ -26,9 +26,11 @@ from tests.processor.kafka_tools import (
 from tests.processor.samples import error_record
 
 
-class Records(FakeRecords):
+class Records(FakePolled):
+    """One poll of one topic's partition 0, with each record's headers."""
+
     def __init__(self, topic: str, values: list[bytes], headers: list[Headers]) -> None:
-        super().__init__(topic, 0, 0, values)
+        super().__init__([(topic, 0, 0, values)])
         self.headers = headers
 
     def record(self, index: int) -> Record:
@@ -44,13 +46,13 @@ class OwnService(FakeExtractor):
         result = super().extract(code, source)
         if service:
             for finding in result.findings:
-                finding.event = {**finding.event, "service": service.decode()}  # type: ignore[typeddict-unknown-key]
+                finding.event = {**finding.event, "service": service.decode()}
         return result
 
 
 def services_of(transform: ServiceTransform, records: Records) -> list[str | None]:
     _, noted = transform.parse_many(records)
-    return [f.event.get("service") for _, result in noted for f in result.findings]  # type: ignore[misc]
+    return [f.event["service"] for _, result in noted for f in result.findings]
 
 
 def test_the_record_then_the_header_then_the_topic() -> None:
