@@ -23,6 +23,7 @@ from typing import BinaryIO
 
 CHUNK_BYTES = 1 << 20
 MAX_RECORD_LINES = 5_000
+MIN_RUN = 32  # one-line JSON records in a row worth a batch of their own in a mixed block
 
 _CONTINUATION_PREFIXES = (
     b"Caused by:",
@@ -76,6 +77,16 @@ def _starts_record(line: bytes) -> bool:
     if line[:2] == b'{"' or line[:3] == b'[{"':
         return line.rstrip()[-1:] in (b"}", b"]")
     return _RECORD_START.match(line) is not None
+
+
+def _as_fed(line: bytes, limit: int) -> bytes:
+    """A line as the grouper reads it: without its CR, cut one byte over `limit` (the
+    extractor then calls the record too large)."""
+    if line[-1:] == b"\r":
+        line = line[:-1]
+    if len(line) > limit:
+        line = line[: limit + 1]
+    return line
 
 
 @dataclass(slots=True)
@@ -167,10 +178,7 @@ class _Grouper:
 
     def feed(self, number: int, line: bytes) -> tuple[int, bytes] | None:
         """Take the next line; return the record it completes, if it starts a new one."""
-        if line[-1:] == b"\r":
-            line = line[:-1]
-        if len(line) > self.limit:
-            line = line[: self.limit + 1]  # one byte over: the extractor calls it too large
+        line = _as_fed(line, self.limit)
         parts = self.parts
         done = None
         if parts:
@@ -219,6 +227,10 @@ def iter_batches(
             yield Batch(number + 1, lines, block)
             number += len(lines)
             continue
+        if block.count(b"}\n{") >= MIN_RUN:
+            yield from _mixed(lines, number, grouper)
+            number += len(lines)
+            continue
         feed = grouper.feed
         for line in lines:
             number += 1
@@ -228,6 +240,47 @@ def iter_batches(
     done = grouper.flush()
     if done is not None:
         yield done
+
+
+def _mixed(
+    lines: list[bytes], number: int, grouper: _Grouper
+) -> Iterator[tuple[int, bytes] | Batch]:
+    """The records of a block of JSON lines among others (a line cut by a shipper, a stack
+    trace): exactly what feeding every line to `grouper` gives, with the runs of one-line
+    JSON records that nothing can join as batches.
+
+    A `{...}` line fed to an idle grouper starts a record and leaves it idle, and the next
+    `{...}` line cannot continue it (`_continues` is false for `{`): so in a run of such lines
+    met while the grouper is idle, each is a record of its own, but for the last, which the
+    line after the run may continue (an indented line, `Caused by:`) or, at the block's end,
+    the next block's first line. Short runs are fed: a batch costs more than a few lines."""
+    limit = grouper.limit  # a longer line is cut by `feed`, and its cut head is no `{...}`
+    whole = [
+        line[:1] == b"{" and line[-1:] == b"}" and len(line) <= limit and b"\r" not in line
+        for line in lines
+    ]
+    count = len(lines)
+    feed = grouper.feed
+    index = 0
+    while index < count:
+        if whole[index] and grouper.idle:
+            end = index + 1
+            while end < count and whole[end]:
+                end += 1
+            if end == count or _continues(_as_fed(lines[end], limit)):
+                end -= 1  # may be continued: the grouper's to decide
+            if end - index >= MIN_RUN:
+                done = grouper.flush()
+                if done is not None:
+                    yield done
+                run = lines[index:end]
+                yield Batch(number + index + 1, run, b"\n".join(run))
+                index = end
+                continue
+        done = feed(number + index + 1, lines[index])
+        if done is not None:
+            yield done
+        index += 1
 
 
 def iter_records(stream: BinaryIO, max_record_bytes: int = 1 << 20) -> Iterator[tuple[int, bytes]]:
