@@ -50,11 +50,11 @@ MAX_PER_SIGNATURE = 4
 MAX_TOKENS = 32
 
 # Token kinds.
-TIME, UUID, HEX, DIGITS = 0, 1, 2, 3
+TIME, UUID, HEX, DIGITS, SECONDS = 0, 1, 2, 3, 4
 
 _ISO = rb"\d{4}-\d\d-\d\d[T ]\d\d:\d\d(?::\d\d(?:[.,]\d{1,9})?)?(?:Z|[+-]\d\d:?\d\d)?"
 _UUID = rb"[0-9a-f]{8}(?:-[0-9a-f]{4}){3}-[0-9a-f]{12}|[0-9A-F]{8}(?:-[0-9A-F]{4}){3}-[0-9A-F]{12}"
-_EPOCH = rb"1[5-9]\d{8}(?:\d{3}){0,3}"  # s, ms, us, ns from 2017 to 2033
+_EPOCH = rb"1[5-9]\d{8}(?:\.\d{1,9}|(?:\d{3}){0,3})"  # s (zap's 1718267000.33), ms, us, ns
 _HEX = rb"[0-9a-f]{16,64}|[0-9A-F]{16,64}"
 # Not after a letter, digit or backslash (`\b` of an escape), not before a letter or digit.
 TOKEN = re.compile(
@@ -76,7 +76,9 @@ def kind_of(token: bytes) -> int:
         return TIME
     if len(token) == 36 and token[8:9] == b"-":
         return UUID
-    return DIGITS if token.isdigit() else HEX
+    if token.isdigit():
+        return DIGITS
+    return SECONDS if token[10:11] == b"." else HEX
 
 
 class Line:
@@ -119,11 +121,13 @@ class Line:
         # range); times with where their fraction ends (0: none).
         self.ids = tuple(n for n, kind in enumerate(kinds) if kind in (HEX, UUID))
         self.upper = tuple(n for n in self.ids if tokens[n].isupper())
-        self.digits = tuple((n, tokens[n][:3]) for n, kind in enumerate(kinds) if kind == DIGITS)
+        self.digits = tuple(
+            (n, tokens[n][:3]) for n, kind in enumerate(kinds) if kind in (DIGITS, SECONDS)
+        )
         self.times = tuple(
             (n, _fraction_end(tokens[n].decode()), kind == TIME)
             for n, kind in enumerate(kinds)
-            if kind in (TIME, DIGITS)
+            if kind in (TIME, DIGITS, SECONDS)
         )
         self.recipe = recipe
         self.clocks = tuple({f.time for f in recipe.findings if f.time is not None})
@@ -154,8 +158,10 @@ class Line:
                 return None  # a vendor's name in an id
         for n, head in self.digits:
             token = tokens[n]
-            if not token.isdigit() or token[:3] != head or not token.strip(b"0"):
+            if token[:3] != head or not token.replace(b".", b"", 1).isdigit():
                 return None
+            if not token.strip(b"0"):
+                return None  # all zeros: no id
         text = [token.decode() for token in tokens]
         times: Times = [None] * len(text)
         for n, end, needed in self.times:
@@ -297,7 +303,7 @@ class Repeats:
             copy[1::2] = [value.encode() for value in values]
             analysed.append((self._verify(b"".join(copy), None, _NO_SOURCE), values))
         (first_result, first_values), (second_result, second_values) = analysed
-        clocks = [n for n, kind in enumerate(kinds) if kind in (TIME, DIGITS)]
+        clocks = [n for n, kind in enumerate(kinds) if kind in (TIME, DIGITS, SECONDS)]
         recipe = derive(first_result, first_values, second_result, second_values, clocks)
         if recipe is None or not recipe.gives(own, times, result):
             return None
@@ -317,7 +323,7 @@ def read_times(tokens: list[str], kinds: tuple[tuple[int, Any], ...]) -> Times |
             if read is None:
                 return None
             times.append(read)
-        elif kind == DIGITS:
+        elif kind in (DIGITS, SECONDS):
             times.append(clock(token))
         else:
             times.append(None)
@@ -349,8 +355,10 @@ def stand_in(token: str, kind: int, index: int, variant: int, words: tuple[bytes
     """A token of the same spelling as `token`, unique per `index`, one of two sets."""
     if kind == TIME:
         return _time_stand_in(token, index, variant)
-    if kind == DIGITS:
+    if kind in (DIGITS, SECONDS):
         tail = _digits(len(token) - 3, index, variant)
+        if kind == SECONDS:
+            tail = tail[:7] + "." + tail[8:]
         return token[:3] + tail
     # Hex ids and UUIDs: the same length, case and dashes; digits and letters both.
     letters = "abcdef" if not token.isupper() else "ABCDEF"

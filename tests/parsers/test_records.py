@@ -41,7 +41,14 @@ def _reference(stream: io.BytesIO, limit: int) -> Iterator[tuple[int, bytes] | B
     grouper = records._Grouper(limit)
     number = 0
     for block, lines in records._blocks(stream, limit):
-        if grouper.idle and records._one_json_object_per_line(block, len(lines)):
+        # The check as first written: every newline between `}` and `{`.
+        uniform = (
+            block[:1] == b"{"
+            and block[-1:] == b"}"
+            and block.count(b"}\n{") == len(lines) - 1
+            and b"\r" not in block
+        )
+        if grouper.idle and uniform:
             done = grouper.flush()
             if done is not None:
                 yield done
@@ -74,17 +81,15 @@ def _flat(items: Iterator[tuple[int, bytes] | Batch]) -> tuple[list[tuple[int, b
 
 @settings(max_examples=300, deadline=None)
 @given(
-    st.lists(
-        st.one_of(st.sampled_from(LINES), st.just(LINES[0]), st.just(LINES[1])), max_size=120
-    ),
+    st.lists(st.one_of(st.sampled_from(LINES), st.just(LINES[0]), st.just(LINES[1])), max_size=120),
     st.sampled_from([64, 256, 1 << 20]),
     st.sampled_from([1, 2, 3]),
+    st.sampled_from([48, 1 << 20]),
 )
 def test_mixed_blocks_give_the_records_of_the_grouper(
-    lines: list[bytes], chunk: int, run: int
+    lines: list[bytes], chunk: int, run: int, limit: int
 ) -> None:
     data = b"\n".join(lines) + b"\n"
-    limit = 48
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(records, "CHUNK_BYTES", chunk)
         patch.setattr(records, "MIN_RUN", run)
@@ -95,10 +100,25 @@ def test_mixed_blocks_give_the_records_of_the_grouper(
 
 def test_a_cut_line_does_not_stop_the_block_from_coming_in_batches() -> None:
     good = [b'{"n":%d,"msg":"ok"}' % n for n in range(200)]
-    lines = good[:100] + [b'{"n":"cut', b"\tat x.Y(Y.java:1)"] + good[100:]
+    lines = [*good[:100], b'{"n":"cut', b"\tat x.Y(Y.java:1)", *good[100:]]
     data = b"\n".join(lines) + b"\n"
     got, batched = _flat(iter_batches(io.BytesIO(data)))
     expected, _ = _flat(_reference(io.BytesIO(data), 1 << 20))
     assert got == expected
     assert batched >= 190
     assert (101, b'{"n":"cut\n\tat x.Y(Y.java:1)') in got
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.sampled_from([line for line in LINES if line.strip() and b"\r" not in line])),
+    st.sampled_from([1, 2]),
+)
+def test_mixed_blocks_without_blank_lines_or_carriage_returns(lines: list[bytes], run: int) -> None:
+    """The lines' first and last bytes are read for all lines at once here."""
+    data = b"\n".join(lines) + b"\n"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(records, "MIN_RUN", run)
+        got, _ = _flat(iter_batches(io.BytesIO(data)))
+        expected, _ = _flat(_reference(io.BytesIO(data), 1 << 20))
+    assert got == expected

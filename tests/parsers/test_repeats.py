@@ -81,6 +81,7 @@ def _times_of(rng: random.Random, n: int) -> list[str]:
         str(whole),
         str(int(stamp * 1000)),
         str(int(stamp * 1_000_000_000)),
+        f"{stamp:.4f}",  # zap's seconds
     ]
 
 
@@ -136,7 +137,7 @@ def _lines(draw: st.DrawFn) -> tuple[Any, list[tuple[int, int]]]:
     def value(depth: int) -> Any:
         roll = draw(st.integers(0, 9))
         if roll < 3:
-            places.append((0, draw(st.integers(0, 8))))
+            places.append((0, draw(st.integers(0, 9))))
             return ("token", len(places) - 1)
         if roll < 5:
             places.append((1, draw(st.integers(0, 7))))
@@ -163,7 +164,9 @@ def _filled(line: Any, places: list[tuple[int, int]], rng: random.Random, n: int
             return {key: fill(item) for key, item in value.items()}
         if isinstance(value, tuple) and value[0] == "token":
             token = tokens[value[1]]
-            return int(token) if token.isdigit() and value[1] % 2 else token
+            if value[1] % 2 and token.replace(".", "", 1).isdigit():
+                return float(token) if "." in token else int(token)
+            return token
         if isinstance(value, tuple):
             return f"{value[2]} {tokens[value[1]]} {value[2]}"
         return value
