@@ -199,6 +199,7 @@ class Repeats:
         "_named",
         "_pending",
         "_refused",
+        "_seen",
         "_verify",
         "_words",
         "by_signature",
@@ -213,7 +214,9 @@ class Repeats:
         self._verify = verify  # the same route, without memos: analyses stand-in copies
         self._lines: Memo[bytes, list[Line]] = Memo(MAX_LINES)
         self.by_signature = self._lines.data
-        self._pending: Memo[tuple[Any, ...], bool] = Memo(MAX_LINES)
+        # Lines seen once with findings: their first copy's tokens and result; by signature.
+        self._pending: Memo[tuple[Any, ...], tuple[list[str], Result]] = Memo(MAX_LINES)
+        self._seen: Memo[bytes, bool] = Memo(MAX_LINES)
         self._refused: Memo[bytes, bool] = Memo(MAX_LINES)
         # Vendor names and prefilter spellings that are hex digits only (`d365`): a token
         # holding one would name the vendor, so such a record is analysed as it is.
@@ -236,54 +239,59 @@ class Repeats:
                 if found is not None:
                     self.hits += 1
                     return line.recipe.apply(found[0], found[1], source)
+        refused = self._refused.data
+        if signature in refused:
+            return self._inner(raw, text, source)
+        seen = self._seen.data.get(signature)
+        if seen is not None:
+            # A line with findings was seen with this signature: if this record is a copy,
+            # learn the line from the two (its first copy's result checks the recipe).
+            shape = _shape(raw)
+            if shape is None:
+                self._refused.put(signature, True)
+            else:
+                first = self._pending.data.get(shape[0])
+                if first is not None:
+                    recipe = self._recipe(shape, *first)
+                    learnt = None if recipe is None else self._keep(signature, lines, shape, recipe)
+                    if learnt is None:
+                        self._refused.put(signature, True)
+                    else:
+                        found = learnt.tokens(raw, self._named)
+                        if found is not None:
+                            self.hits += 1
+                            return learnt.recipe.apply(found[0], found[1], source)
         result = self._inner(raw, text, source)
-        if result.findings and signature not in self._refused.data:
-            self._learn(raw, signature, lines, result)
+        if result.findings and signature not in refused:
+            shape = _shape(raw)
+            if shape is None:
+                self._refused.put(signature, True)
+            elif shape[0] not in self._pending.data:
+                self._pending.put(shape[0], ([token.decode() for token in shape[1]], result))
+                self._seen.put(signature, True)
         return result
 
-    def _learn(
-        self,
-        raw: bytes,
-        signature: bytes,
-        lines: list[Line] | None,
-        own: Result,
-    ) -> None:
-        parts = _split(raw)
-        tokens = parts[1::2]
-        if not tokens or len(tokens) > MAX_TOKENS:
-            self._refused.put(signature, True)
-            return
-        kinds = [kind_of(token) for token in tokens]
-        first: dict[bytes, int] = {}
-        equal = tuple(first.setdefault(token, n) for n, token in enumerate(tokens))
-        key = (tuple(parts[0::2]), tuple(kinds), equal, tuple(t.isupper() for t in tokens))
-        if key not in self._pending.data:
-            self._pending.put(key, True)
-            return
-        own_tokens = [token.decode() for token in tokens]
-        recipe = self._recipe(parts, kinds, equal, own_tokens, own)
-        if recipe is None:
-            self._refused.put(signature, True)
-            return
-        line = Line(parts, kinds, equal, recipe)
+    def _keep(
+        self, signature: bytes, lines: list[Line] | None, shape: Shape, recipe: Recipe
+    ) -> Line | None:
+        key, _tokens, kinds, parts = shape
+        line = Line(parts, kinds, key[2], recipe)
         if lines is None:
             self._lines.put(signature, [line])
         elif len(lines) < MAX_PER_SIGNATURE:
             lines.append(line)
         else:
-            self._refused.put(signature, True)
+            return None
+        self._pending.data.pop(key, None)
         self.learnt += 1
+        return line
 
-    def _recipe(
-        self,
-        parts: list[bytes],
-        kinds: list[int],
-        equal: tuple[int, ...],
-        own: list[str],
-        result: Result,
-    ) -> Recipe | None:
-        spellings = tuple((kind, False) for kind in kinds)
-        times = read_times(own, spellings)
+    def _recipe(self, shape: Shape, own: list[str], result: Result) -> Recipe | None:
+        """The line's recipe, from two copies with stand-ins, if it gives `result` for the
+        line's first copy (its tokens `own`)."""
+        key, _tokens, kinds, parts = shape
+        equal = key[2]
+        times = read_times(own, tuple((kind, 0) for kind in kinds))
         if times is None:
             return None
         for token, kind in zip(own, kinds, strict=True):
@@ -308,6 +316,23 @@ class Repeats:
         if recipe is None or not recipe.gives(own, times, result):
             return None
         return recipe
+
+
+# A record's line: its key (literals, token kinds, which tokens are equal, their case), its
+# tokens, their kinds, and its bytes split at the tokens.
+Shape = tuple[tuple[Any, ...], list[bytes], list[int], list[bytes]]
+
+
+def _shape(raw: bytes) -> Shape | None:
+    parts = _split(raw)
+    tokens = parts[1::2]
+    if not tokens or len(tokens) > MAX_TOKENS:
+        return None
+    kinds = [kind_of(token) for token in tokens]
+    first: dict[bytes, int] = {}
+    equal = tuple(first.setdefault(token, n) for n, token in enumerate(tokens))
+    key = (tuple(parts[0::2]), tuple(kinds), equal, tuple(t.isupper() for t in tokens))
+    return key, tokens, kinds, parts
 
 
 _NO_SOURCE: Origin = {"file": "", "line": 0}
