@@ -4,11 +4,11 @@
 text, then hands it to the record stage: the general path (parsers/general.py) wrapped by the
 speed layers (parsers/fast/), which give what it gives for less work:
 
-    Prefilter ──no needle────────────────────────────────> no_error / truncated json
-       ├── a vendor named ── Split ── Triage ── Templates ── General.json
-       │                         └────────────────────────── General.text
-       └── a code member ─ Skeletons ── Split ── Templates ── General.json
-                                            └─────────────── General.text
+    Prefilter ──no needle──────────────────────────────────────────> no_error / truncated json
+       ├── a vendor named ── Repeats ── Split ── Triage ── Templates ── General.json
+       │                                    └────────────────────────── General.text
+       └── a code member ─── Repeats ── Skeletons ── Split ── Templates ── General.json
+                                                        └─────────────── General.text
 
 What is built from the catalog (the registry of vendors, the code index, the memo of verdicts,
 the templates) is built once per catalog object: reloads swap the catalog, and these with it.
