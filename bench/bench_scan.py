@@ -2,19 +2,22 @@
 
     python bench/bench_scan.py [--records 300000] [--repeat 5] [--profile]
 
-Generates JSON application logs (~250 bytes a record) in a temporary directory: one file with
+Generates JSON application logs (~300 bytes a record) in a temporary directory: one file with
 5% vendor errors (every vendor, nested bodies, JSON strings, delivery reports, bare HTTP
-failures), one with nothing but vendor errors. Then, on one core, times:
+failures), one with nothing but vendor errors, and an *outage* file: 5% vendor errors in the
+corpus's 218 one-line JSON shapes of all five vendors (tests/parsers/corpus/), each copy with
+fresh ids and times in the spelling it had (`freshen`). Then, on one core, times:
 
 - `orjson.loads` on every line (reading the same file): the floor any JSON-log scanner pays;
 - a naive scanner: `json.loads` every line plus one regex per vendor;
-- `vendor-errors scan --format jsonl` (the real command, events written to /dev/null).
+- `vendor-errors scan --format jsonl` (the real command, events written to /dev/null) on the
+  5% file, the outage file and the all-errors file.
 
 Each figure is the best of `--repeat` rounds (default 5); a round times each of them once, in
 turn, so that a burst of load on a shared machine hits all of them alike. Each scan starts
 with a new extractor, as the command does (nothing learnt by the previous round carries over).
-`--profile` adds a cProfile of the scan of the 5%
-file (top entries by own time). Not a test: the figures go into the README.
+`--profile` adds a cProfile of the scans of the 5%
+and the outage files (top entries by own time). Not a test: the figures go into the README.
 """
 
 from __future__ import annotations
