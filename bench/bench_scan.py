@@ -2,19 +2,22 @@
 
     python bench/bench_scan.py [--records 300000] [--repeat 5] [--profile]
 
-Generates JSON application logs (~250 bytes a record) in a temporary directory: one file with
+Generates JSON application logs (~300 bytes a record) in a temporary directory: one file with
 5% vendor errors (every vendor, nested bodies, JSON strings, delivery reports, bare HTTP
-failures), one with nothing but vendor errors. Then, on one core, times:
+failures), one with nothing but vendor errors, and an *outage* file: 5% vendor errors in the
+corpus's 218 one-line JSON shapes of all five vendors (tests/parsers/corpus/), each copy with
+fresh ids and times in the spelling it had (`freshen`). Then, on one core, times:
 
 - `orjson.loads` on every line (reading the same file): the floor any JSON-log scanner pays;
 - a naive scanner: `json.loads` every line plus one regex per vendor;
-- `vendor-errors scan --format jsonl` (the real command, events written to /dev/null).
+- `vendor-errors scan --format jsonl` (the real command, events written to /dev/null) on the
+  5% file, the outage file and the all-errors file.
 
 Each figure is the best of `--repeat` rounds (default 5); a round times each of them once, in
 turn, so that a burst of load on a shared machine hits all of them alike. Each scan starts
 with a new extractor, as the command does (nothing learnt by the previous round carries over).
-`--profile` adds a cProfile of the scan of the 5%
-file (top entries by own time). Not a test: the figures go into the README.
+`--profile` adds a cProfile of the scans of the 5%
+and the outage files (top entries by own time). Not a test: the figures go into the README.
 """
 
 from __future__ import annotations
@@ -31,8 +34,10 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import orjson
 
@@ -171,14 +176,83 @@ def error_record(rng: random.Random, ts: str) -> dict:
     return base
 
 
-def generate(path: Path, records: int, error_share: float, seed: int = 7) -> int:
+# -- an outage: the corpus's error records again and again, each with fresh ids and times ----
+
+CORPUS = Path(__file__).resolve().parents[1] / "tests" / "parsers" / "corpus"
+# What differs between two copies of one error line: ids (UUIDs, hex trace, span and insert
+# ids; not a query parameter's value, nor a 64-digit container id) and times (ISO 8601 in any
+# precision, Unix epochs in s/ms/us/ns from 2023-2026).
+_UUID = re.compile(rb"(?<![0-9A-Za-z])[0-9a-fA-F]{8}(?:-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}")
+_HEX_ID = re.compile(
+    rb"(?<![0-9A-Za-z_=-])(?:[0-9a-f]{32}|[0-9a-f]{24}|[0-9a-f]{16})(?![0-9A-Za-z_-])"
+)
+_ISO = re.compile(rb"\d{4}-\d\d-\d\d([T ])\d\d:\d\d:\d\d(?:([.,])(\d+))?")
+_EPOCH = re.compile(rb"(?<![0-9A-Za-z.-])1[67]\d{8}((?:\d{3}){0,3})(?![0-9A-Za-z.])")
+
+
+def outage_shapes(corpus: Path = CORPUS) -> list[bytes]:
+    """The corpus's one-line JSON records that give at least one event: real-world shapes of
+    every vendor's errors (tests/parsers/corpus/SOURCES.md)."""
+    import yaml  # only the outage needs it (a test dependency)
+
+    shapes = []
+    for path in sorted(corpus.glob("*.yaml")):
+        for case in yaml.safe_load(path.read_text(encoding="utf-8")):
+            record = case["record"].strip()
+            if case["expect"] and "\n" not in record and record.startswith("{"):
+                shapes.append(record.encode())
+    return shapes
+
+
+def freshen(shape: bytes, rng: random.Random, when: float) -> bytes:
+    """`shape` logged again at `when` (Unix seconds): each id and time a fresh one, in the
+    spelling it had."""
+
+    def uuid(found: re.Match[bytes]) -> bytes:
+        new = f"{rng.getrandbits(128):032x}"
+        text = "-".join((new[:8], new[8:12], new[12:16], new[16:20], new[20:]))
+        return (text.upper() if found.group(0).isupper() else text).encode()
+
+    def hex_id(found: re.Match[bytes]) -> bytes:
+        return _hex(rng, len(found.group(0))).encode()
+
+    stamp = time.gmtime(when)
+
+    def iso(found: re.Match[bytes]) -> bytes:
+        text = time.strftime(f"%Y-%m-%d{found.group(1).decode()}%H:%M:%S", stamp).encode()
+        if found.group(3) is not None:
+            digits = len(found.group(3))
+            fraction = f"{when % 1:.{digits}f}"[2:]
+            text += found.group(2) + fraction.encode()
+        return text
+
+    def epoch(found: re.Match[bytes]) -> bytes:
+        scale = 1000 ** (len(found.group(1)) // 3)
+        return str(int(when * scale)).encode()
+
+    shape = _UUID.sub(uuid, shape)
+    shape = _HEX_ID.sub(hex_id, shape)
+    shape = _ISO.sub(iso, shape)
+    return _EPOCH.sub(epoch, shape)
+
+
+def generate(
+    path: Path, records: int, error_share: float, seed: int = 7, outage: bool = False
+) -> int:
+    """`records` JSON log lines, `error_share` of them vendor errors: the bench's few shapes,
+    or with `outage` the corpus's (`outage_shapes`), each copy with fresh ids and times."""
     rng = random.Random(seed)
+    shapes = outage_shapes() if outage else []
     size = 0
     with path.open("wb") as out:
         for i in range(records):
             ts = f"2024-05-01T12:{(i // 60000) % 60:02d}:{(i // 1000) % 60:02d}.{i % 1000:03d}Z"
-            make = error_record if rng.random() < error_share else normal_record
-            line = orjson.dumps(make(rng, ts)) + b"\n"
+            if rng.random() >= error_share:
+                line = orjson.dumps(normal_record(rng, ts)) + b"\n"
+            elif outage:
+                line = freshen(rng.choice(shapes), rng, 1714564800 + i / 1000) + b"\n"
+            else:
+                line = orjson.dumps(error_record(rng, ts)) + b"\n"
             size += len(line)
             out.write(line)
     return size
@@ -260,11 +334,15 @@ def best_of_interleaved(repeat: int, runs: list[tuple[Callable[[Path], int], Pat
     return best
 
 
-def count_events(path: Path) -> int:
+def count_events(path: Path, by_vendor: bool = False) -> Any:
+    """The events `vendor-errors scan` finds in `path` (by vendor: a Counter)."""
     events = path.with_suffix(".events")
     with events.open("w") as out, contextlib.redirect_stdout(out):
         cli_main(["scan", str(path), "--format", "jsonl"])
-    return events.read_bytes().count(b"\n")
+    lines = events.read_bytes().splitlines()
+    if by_vendor:
+        return Counter(orjson.loads(line)["vendor"] for line in lines)
+    return len(lines)
 
 
 def main() -> None:
@@ -275,12 +353,21 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         mixed, errors = Path(tmp, "mixed.jsonl"), Path(tmp, "errors.jsonl")
+        outage = Path(tmp, "outage.jsonl")
         size = generate(mixed, args.records, 0.05)
         error_records = max(args.records // 5, 1000)
         generate(errors, error_records, 1.0, seed=11)
+        outage_size = generate(outage, args.records, 0.05, seed=13, outage=True)
         print(
             f"mixed file: {args.records:,} records, {size / args.records:.0f} bytes/record, "
             f"5% vendor errors -> {count_events(mixed):,} events"
+        )
+        by_vendor = count_events(outage, by_vendor=True)
+        print(
+            f"outage file: {args.records:,} records, {outage_size / args.records:.0f} "
+            f"bytes/record, 5% vendor errors in {len(outage_shapes())} shapes of the corpus, "
+            f"fresh ids and times -> {sum(by_vendor.values()):,} events "
+            f"({', '.join(f'{vendor} {n:,}' for vendor, n in sorted(by_vendor.items()))})"
         )
         empty = Path(tmp, "empty.log")
         empty.write_bytes(b"")
@@ -303,25 +390,30 @@ def main() -> None:
             f"{time.perf_counter() - started:.2f} s, once per run; not in the figures below"
         )
         n = args.records
-        floor, naive_time, scan_time, errors_time = best_of_interleaved(
-            args.repeat, [(bare_orjson, mixed), (naive, mixed), (scan, mixed), (scan, errors)]
+        floor, naive_time, scan_time, outage_time, errors_time = best_of_interleaved(
+            args.repeat,
+            [(bare_orjson, mixed), (naive, mixed), (scan, mixed), (scan, outage), (scan, errors)],
         )
-        rate = n / scan_time
         print(f"{'bare orjson.loads loop':<34}{n / floor:>12,.0f} records/s")
         print(f"{'naive json.loads + regex/vendor':<34}{n / naive_time:>12,.0f} records/s")
-        print(f"{'vendor-errors scan (5% errors)':<34}{rate:>12,.0f} records/s")
+        print(f"{'vendor-errors scan (5% errors)':<34}{n / scan_time:>12,.0f} records/s")
         per_record, per_line = scan_time / n * 1e6, floor / n * 1e6
         print(f"{'  per record':<34}{per_record:>12.2f} us (bare loop {per_line:.2f} us)")
+        print(f"{'vendor-errors scan (5%, outage)':<34}{n / outage_time:>12,.0f} records/s")
         all_errors = error_records / errors_time
         print(f"{'vendor-errors scan (all errors)':<34}{all_errors:>12,.0f} records/s")
-        print(f"scan / bare orjson loop: {floor / scan_time:.2f}x")
+        print(
+            f"scan / bare orjson loop: {floor / scan_time:.2f}x "
+            f"(outage file {floor / outage_time:.2f}x)"
+        )
         print(f"scan / naive baseline:   {naive_time / scan_time:.2f}x")
         if args.profile:
-            profiler = cProfile.Profile()
-            profiler.runcall(scan, mixed)
-            print("\nprofile of the 5% file (top 15 by own time):")
-            stats = pstats.Stats(profiler, stream=sys.stdout)
-            stats.sort_stats("tottime").print_stats(15)
+            for name, path in (("5%", mixed), ("outage", outage)):
+                profiler = cProfile.Profile()
+                profiler.runcall(scan, path)
+                print(f"\nprofile of the {name} file (top 15 by own time):")
+                stats = pstats.Stats(profiler, stream=sys.stdout)
+                stats.sort_stats("tottime").print_stats(15)
 
 
 if __name__ == "__main__":

@@ -4,11 +4,11 @@
 text, then hands it to the record stage: the general path (parsers/general.py) wrapped by the
 speed layers (parsers/fast/), which give what it gives for less work:
 
-    Prefilter ──no needle────────────────────────────────> no_error / truncated json
-       ├── a vendor named ── Split ── Triage ── Templates ── General.json
-       │                         └────────────────────────── General.text
-       └── a code member ─ Skeletons ── Split ── Templates ── General.json
-                                            └─────────────── General.text
+    Prefilter ──no needle──────────────────────────────────────────> no_error / truncated json
+       ├── a vendor named ── Repeats ── Split ── Triage ── Templates ── General.json
+       │                                    └────────────────────────── General.text
+       └── a code member ─── Repeats ── Skeletons ── Split ── Templates ── General.json
+                                                        └─────────────── General.text
 
 What is built from the catalog (the registry of vendors, the code index, the memo of verdicts,
 the templates) is built once per catalog object: reloads swap the catalog, and these with it.
@@ -35,6 +35,7 @@ from vendor_errors.parsers.enrichment.verdict import judge
 from vendor_errors.parsers.fast import batch
 from vendor_errors.parsers.fast.batch import Noted, Screen, parser_error
 from vendor_errors.parsers.fast.prefilter import Needles, Prefilter
+from vendor_errors.parsers.fast.repeats import Repeats
 from vendor_errors.parsers.fast.skeletons import Skeletons
 from vendor_errors.parsers.fast.templates import Templates
 from vendor_errors.parsers.fast.triage import Triage
@@ -45,7 +46,7 @@ from vendor_errors.parsers.result import Origin, Result
 from vendor_errors.parsers.stages import JsonStage, RecordStage
 
 # The speed layers; an extractor without some gives the same results (a differential check).
-LAYERS = frozenset({"prefilter", "triage", "templates", "skeletons", "verdicts"})
+LAYERS = frozenset({"prefilter", "triage", "templates", "skeletons", "verdicts", "repeats"})
 
 
 class Paths:
@@ -56,6 +57,7 @@ class Paths:
         "general",
         "record",
         "registry",
+        "repeats",
         "screen",
         "skeletons",
         "templates",
@@ -86,9 +88,12 @@ class Paths:
         self.skeletons: Skeletons | None = None
         self.triage: Triage | None = None
         self.screen: Screen | None = None
+        self.repeats: tuple[Repeats, Repeats] | None = None
         if "prefilter" not in layers:
-            if "triage" in layers or "skeletons" in layers:
-                raise ValueError("triage and skeletons need the prefilter (it routes to them)")
+            if "triage" in layers or "skeletons" in layers or "repeats" in layers:
+                raise ValueError(
+                    "triage, skeletons and repeats need the prefilter (it routes to them)"
+                )
             return
         code_member = self.record
         if self.templates is not None and "skeletons" in layers:
@@ -98,6 +103,17 @@ class Paths:
         if "triage" in layers:
             self.triage = Triage(json, directory.roles)
             vendor_only = Split(self.triage.json, general.text).record
+        if "repeats" in layers:
+            # Each route's copies are checked against that route without memos.
+            plain = Split(general.json, general.text).record
+            checked = plain
+            if self.triage is not None:
+                checked = Split(Triage(general.json, directory.roles).json, general.text).record
+            self.repeats = (
+                Repeats(code_member, plain, catalog.vendors),
+                Repeats(vendor_only, checked, catalog.vendors),
+            )
+            code_member, vendor_only = self.repeats[0].record, self.repeats[1].record
         needles = Needles.build(catalog.vendors)
         self.screen = Screen(needles, vendor_only, code_member)
         self.record = Prefilter(needles, vendor_only, code_member).record

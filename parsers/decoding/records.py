@@ -19,10 +19,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import BinaryIO
 
 CHUNK_BYTES = 1 << 20
 MAX_RECORD_LINES = 5_000
+MIN_RUN = 32  # one-line JSON records in a row worth a batch of their own in a mixed block
 
 _CONTINUATION_PREFIXES = (
     b"Caused by:",
@@ -78,6 +80,16 @@ def _starts_record(line: bytes) -> bool:
     return _RECORD_START.match(line) is not None
 
 
+def _as_fed(line: bytes, limit: int) -> bytes:
+    """A line as the grouper reads it: without its CR, cut one byte over `limit` (the
+    extractor then calls the record too large)."""
+    if line[-1:] == b"\r":
+        line = line[:-1]
+    if len(line) > limit:
+        line = line[: limit + 1]
+    return line
+
+
 @dataclass(slots=True)
 class Batch:
     """Consecutive one-line JSON records (`{...}` each), as read: the scanner's fast path."""
@@ -130,14 +142,20 @@ def _blocks(stream: BinaryIO, limit: int) -> Iterator[tuple[bytes, list[bytes]]]
         yield pending, [pending]
 
 
-def _one_json_object_per_line(block: bytes, count: int) -> bool:
+def _one_json_object_per_line(block: bytes, lines: list[bytes]) -> bool:
     """Every line of the block starts with `{` and ends with `}` (no blank lines, no CR)."""
+    # The first and the last byte of each line, joined (an empty line has neither): a few
+    # times cheaper than counting `}\n{` in the block.
+    firsts = b"".join(map(_first_byte, lines))
     return (
-        block[:1] == b"{"
-        and block[-1:] == b"}"
-        and block.count(b"}\n{") == count - 1  # every newline sits between `}` and `{`
+        len(firsts) == len(lines)
+        and not firsts.strip(b"{")
+        and not b"".join(map(_last_byte, lines)).strip(b"}")
         and b"\r" not in block
     )
+
+
+_first_byte, _last_byte = itemgetter(slice(0, 1)), itemgetter(slice(-1, None))
 
 
 class _Grouper:
@@ -167,10 +185,7 @@ class _Grouper:
 
     def feed(self, number: int, line: bytes) -> tuple[int, bytes] | None:
         """Take the next line; return the record it completes, if it starts a new one."""
-        if line[-1:] == b"\r":
-            line = line[:-1]
-        if len(line) > self.limit:
-            line = line[: self.limit + 1]  # one byte over: the extractor calls it too large
+        line = _as_fed(line, self.limit)
         parts = self.parts
         done = None
         if parts:
@@ -212,11 +227,15 @@ def iter_batches(
     grouper = _Grouper(max_record_bytes)
     number = 0
     for block, lines in _blocks(stream, max_record_bytes):
-        if grouper.idle and _one_json_object_per_line(block, len(lines)):
+        if grouper.idle and _one_json_object_per_line(block, lines):
             done = grouper.flush()
             if done is not None:
                 yield done
             yield Batch(number + 1, lines, block)
+            number += len(lines)
+            continue
+        if block.count(b"}\n{") >= MIN_RUN:
+            yield from _mixed(block, lines, number, grouper)
             number += len(lines)
             continue
         feed = grouper.feed
@@ -228,6 +247,80 @@ def iter_batches(
     done = grouper.flush()
     if done is not None:
         yield done
+
+
+def _mixed(
+    block: bytes, lines: list[bytes], number: int, grouper: _Grouper
+) -> Iterator[tuple[int, bytes] | Batch]:
+    """The records of a block of JSON lines among others (a line cut by a shipper, a stack
+    trace): exactly what feeding every line to `grouper` gives, with the runs of one-line
+    JSON records that nothing can join as batches.
+
+    A `{...}` line fed to an idle grouper starts a record and leaves it idle, and the next
+    `{...}` line cannot continue it (`_continues` is false for `{`): so in a run of such lines
+    met while the grouper is idle, each is a record of its own, but for the last, which the
+    line after the run may continue (an indented line, `Caused by:`) or, at the block's end,
+    the next block's first line. Short runs are fed: a batch costs more than a few lines."""
+    limit = grouper.limit
+    count = len(lines)
+    feed = grouper.feed
+    index = 0
+    for stop in (*_odd_lines(block, lines, limit), count):
+        while index < stop:  # lines[index:stop] are `{...}` lines
+            if grouper.idle:
+                end = stop
+                if end == count or _continues(_as_fed(lines[end], limit)):
+                    end -= 1  # may be continued: the grouper's to decide
+                if end - index >= MIN_RUN:
+                    done = grouper.flush()
+                    if done is not None:
+                        yield done
+                    run = lines[index:end]
+                    yield Batch(number + index + 1, run, b"\n".join(run))
+                    index = end
+                    continue
+            done = feed(number + index + 1, lines[index])
+            if done is not None:
+                yield done
+            index += 1
+        if stop < count:
+            done = feed(number + stop + 1, lines[stop])
+            if done is not None:
+                yield done
+            index = stop + 1
+
+
+def _odd_lines(block: bytes, lines: list[bytes], limit: int) -> list[int]:
+    """Indexes of the lines that are not one whole `{...}` line as the grouper reads it (no
+    CR, within the limit: `feed` cuts a longer one, and its cut head is no `{...}`)."""
+    count = len(lines)
+    firsts = b"".join(map(_first_byte, lines))
+    if (
+        len(firsts) != count  # an empty line
+        or b"\r" in block
+        or (len(block) > limit and max(map(len, lines)) > limit)
+    ):
+        return [
+            n
+            for n, line in enumerate(lines)
+            if line[:1] != b"{" or line[-1:] != b"}" or len(line) > limit or b"\r" in line
+        ]
+    # One byte per line, 1 where it does not open (close) like `{...}`, ORed as integers.
+    lasts = b"".join(map(_last_byte, lines))
+    odd = int.from_bytes(firsts.translate(_NOT_OPENING), "big") | int.from_bytes(
+        lasts.translate(_NOT_CLOSING), "big"
+    )
+    marks = odd.to_bytes(count, "big")
+    found: list[int] = []
+    at = marks.find(1)
+    while at >= 0:
+        found.append(at)
+        at = marks.find(1, at + 1)
+    return found
+
+
+_NOT_OPENING = bytes(byte != ord("{") for byte in range(256))
+_NOT_CLOSING = bytes(byte != ord("}") for byte in range(256))
 
 
 def iter_records(stream: BinaryIO, max_record_bytes: int = 1 << 20) -> Iterator[tuple[int, bytes]]:

@@ -156,6 +156,34 @@ def _minute(text: str) -> int:
     return _minutes.put(text, seconds)
 
 
+def clock(token: str, end: int = 0) -> tuple[str, int] | None:
+    """`record_time(token)` of a time token (an ISO 8601 time or epoch digits), for less: the
+    same second is read once, its fraction added (a fraction is truncated to microseconds when
+    read, and to milliseconds in the spelling events use; the second and the offset alone
+    decide whether the time is valid and plausible). `end`, when known, is where the digits of
+    the fraction end."""
+    if len(token) > 20 and (token[19] == "." or token[19] == ",") and token[10] in "T ":
+        if not end:
+            end = 20
+            while end < len(token) and token[end].isdigit():
+                end += 1
+        key = token[:19] + token[end:]
+        base = _SECONDS_OF.get(key, _UNSEEN)
+        if base is _UNSEEN:
+            base = _seconds_of.put(key, record_time(key))
+        if base is None:
+            return None
+        text, nanos = cast("tuple[str, int]", base)
+        digits = (token[20:end] + "00000")[:6]
+        return text[:20] + digits[:3] + "Z", nanos + int(digits) * 1_000
+    return record_time(token)
+
+
+# A time without its fraction -> what record_time reads it as (see clock).
+_seconds_of: Memo[str, tuple[str, int] | None] = Memo(MEMO_LIMIT)
+_SECONDS_OF = _seconds_of.data
+
+
 def rfc3339(moment: datetime) -> str:
     """UTC, millisecond precision, `Z`: one sortable spelling for every event."""
     text = moment.astimezone(UTC).isoformat(timespec="milliseconds")

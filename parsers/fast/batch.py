@@ -128,7 +128,7 @@ def _screen(
         # Some record spans lines. No needle holds a newline or a space, so blanking a
         # record's newlines changes none of its matches and keeps one line per record.
         block = b"\n".join([value.replace(b"\n", b" ") for value in values])
-    chosen, kinds = screen.needles.kinds(block)
+    chosen, kinds = screen.needles.kinds(block, values)
     vendor_only, code_member = screen.vendor_only, screen.code_member
     noted: Noted = []
     for index, seen in zip(chosen, kinds, strict=True):

@@ -20,7 +20,10 @@ one known difference from the general path, kept on purpose: an ASCII record wit
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Sequence
+from itertools import accumulate, count
+from operator import add
 
 from ahocorasick_rs import MATCHKIND_LEFTMOST_FIRST, AhoCorasick, BytesAhoCorasick
 from vendor_errors.catalog.model import VendorInfo
@@ -86,12 +89,17 @@ class Needles:
                 return CODE_MEMBER
         return VENDOR_ONLY
 
-    def kinds(self, block: bytes) -> tuple[list[int], list[int]]:
+    def kinds(
+        self, block: bytes, lines: Sequence[bytes] | None = None
+    ) -> tuple[list[int], list[int]]:
         """The lines of `block` that may hold a vendor error (the others cannot) and what
-        `kind` says of each alone.
+        `kind` says of each alone. `lines`, when the caller has them, are the block's lines
+        (`block` is `b"\\n".join(lines)`).
 
         Needles hold no newline, so the matches inside a line of the block are those of the
         line searched alone: the line need not be searched again."""
+        if lines is not None:
+            return self._kinds_of_lines(block, lines)
         found: list[int] = []
         kinds: list[int] = []
         line = position = 0
@@ -109,6 +117,26 @@ class Needles:
             line_end = block.find(b"\n", start)
             if line_end < 0:
                 line_end = len(block)
+        return found, kinds
+
+    def _kinds_of_lines(self, block: bytes, lines: Sequence[bytes]) -> tuple[list[int], list[int]]:
+        """`kinds`, with each match's line found from where the lines start (a search in a
+        list of offsets, not a count of the newlines before it)."""
+        # starts[n]: where line n starts in the block; the last, one past the block's end.
+        starts = list(map(add, accumulate(map(len, lines), initial=0), count()))
+        found: list[int] = []
+        kinds: list[int] = []
+        line_end = -1
+        first_code = self.first_code
+        for pattern, start, _end in self._find_bytes(block):
+            if start < line_end:
+                if pattern >= first_code:
+                    kinds[-1] = CODE_MEMBER
+                continue
+            line = bisect_right(starts, start) - 1
+            found.append(line)
+            kinds.append(CODE_MEMBER if pattern >= first_code else VENDOR_ONLY)
+            line_end = starts[line + 1] - 1
         return found, kinds
 
 

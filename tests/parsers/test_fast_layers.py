@@ -277,3 +277,13 @@ def test_memoised_vendor_lookups_give_what_a_fresh_directory_gives() -> None:
     assert used.vendors_named("SmsEightByEightClient") == {"8x8"}
     assert used.header_vendor("http.response.header.x-ms-correlation-id") == "dynamics365"
     assert fold("Sforce-Limit-Info") == "sforcelimitinfo"
+
+
+def test_the_prefilter_finds_the_same_lines_from_the_lines_offsets() -> None:
+    needles = Needles(catalog.load().vendors)
+    records = [r.replace(b"\n", b" ") for r in _records_of_every_kind()]
+    for size in (1, 7, 100, len(records)):
+        for start in range(0, len(records), size):
+            lines = records[start : start + size]
+            block = b"\n".join(lines)
+            assert needles.kinds(block, lines) == needles.kinds(block)

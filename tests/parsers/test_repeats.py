@@ -1,0 +1,302 @@
+"""Repeated lines recognised from their bytes (parsers.fast.repeats) give exactly what the general
+path gives: the corpus's shapes logged again with fresh ids and times, any record with tokens
+in any field (hypothesis), and the traps where a token's value is more than copied."""
+
+from __future__ import annotations
+
+import functools
+import random
+import sys
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from vendor_errors import catalog
+from vendor_errors.parsers.decoding import times
+from vendor_errors.parsers.extract import Extractor
+from vendor_errors.parsers.fast import repeats
+from vendor_errors.parsers.fast.repeats import MAX_LINES, TOKEN
+
+from tests.parsers.test_templates import _stable
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+from bench.bench_scan import freshen, outage_shapes
+
+
+@functools.cache
+def _pair() -> tuple[Extractor, Extractor]:
+    shipped = catalog.load()
+    return Extractor(shipped), Extractor(shipped, layers=frozenset())
+
+
+def _same(raw: bytes, fast: Extractor | None = None) -> None:
+    fast = fast or _pair()[0]
+    source = {"file": "r.log", "line": 7}
+    got = fast.extract(raw, source)
+    assert _stable(got) == _stable(_pair()[1].extract(raw, source)), raw
+    for finding in got.findings:
+        assert finding.event["source"] is source
+
+
+def _hits(extractor: Extractor) -> int:
+    assert extractor.paths.repeats is not None
+    return sum(layer.hits for layer in extractor.paths.repeats)
+
+
+def test_the_corpus_logged_again_with_fresh_ids_and_times() -> None:
+    extractor = Extractor(catalog.load())
+    rng = random.Random(3)
+    shapes = outage_shapes()
+    copies = [freshen(shape, rng, 1714564800 + n * 0.137) for n in range(4) for shape in shapes]
+    for raw in copies:
+        _same(raw, extractor)
+    assert _hits(extractor) > len(shapes)  # most third and fourth copies come from recipes
+
+
+def test_every_corpus_record_and_its_copies() -> None:
+    from tests.parsers.test_templates import _records
+
+    extractor = Extractor(catalog.load())
+    for raw in _records() * 2:
+        _same(raw, extractor)
+    assert _hits(extractor) > 100
+
+
+def _times_of(rng: random.Random, n: int) -> list[str]:
+    """One moment in every spelling the tokens cover."""
+    stamp = 1714564800 + n * 3.217 + rng.random()
+    whole = int(stamp)
+    iso = f"2024-05-01T12:{whole // 60 % 60:02d}:{whole % 60:02d}"
+    fraction = f"{stamp % 1:.9f}"[2:]
+    return [
+        f"{iso}.{fraction[:3]}Z",
+        f"{iso}.{fraction[:6]}Z",
+        f"{iso}.{fraction[:7]}Z",
+        f"{iso}.{fraction[:3]}+02:00",
+        f"{iso.replace('T', ' ')},{fraction[:3]}",
+        f"{iso}Z",
+        str(whole),
+        str(int(stamp * 1000)),
+        str(int(stamp * 1_000_000_000)),
+        f"{stamp:.4f}",  # zap's seconds
+    ]
+
+
+def _ids_of(rng: random.Random) -> list[str]:
+    uuid = f"{rng.getrandbits(128):032x}"
+    uuid = "-".join((uuid[:8], uuid[8:12], uuid[12:16], uuid[16:20], uuid[20:]))
+    return [
+        uuid,
+        uuid.upper(),
+        f"{rng.getrandbits(128):032x}",
+        f"{rng.getrandbits(64):016x}",
+        f"{rng.getrandbits(96):024X}",
+        "0" * 32,
+        "00000000-0000-0000-0000-000000000000",
+        "1cc1eda1-d365-4a7b-8c9d-0e1f2a3b4c5d",  # names Dynamics 365 as a word
+    ]
+
+
+_KEYS = [
+    *("ts", "time", "@t", "timestamp", "timeStamp", "created", "trace.id", "traceId", "span_id"),
+    *("x-ms-correlation-id", "requestId", "umid", "errorId", "transid", "id", "code", "status"),
+    *("message", "msg", "log", "url", "level", "vendor", "body", "response_body", "detail"),
+]
+_WORDS = st.sampled_from(
+    [
+        "error",
+        "warn",
+        "info",
+        "8x8",
+        "webex",
+        "https://sms.8x8.com/api/v1/messages",
+        "https://acme.crm.dynamics.com/api/data",
+        "1300",
+        "7101",
+        "Not found",
+        "HTTP 503",
+        "Service Unavailable",
+        "error code",
+        "Failed",
+        False,
+        400,
+        503,
+        1300,
+    ]
+)
+
+
+@st.composite
+def _lines(draw: st.DrawFn) -> tuple[Any, list[tuple[int, int]]]:
+    """A record with places for tokens: (kind, spelling) per place, 0 times, 1 ids."""
+    places: list[tuple[int, int]] = []
+
+    def value(depth: int) -> Any:
+        roll = draw(st.integers(0, 9))
+        if roll < 3:
+            places.append((0, draw(st.integers(0, 9))))
+            return ("token", len(places) - 1)
+        if roll < 5:
+            places.append((1, draw(st.integers(0, 7))))
+            return ("token", len(places) - 1)
+        if roll < 6 and depth < 2:
+            keys = draw(st.lists(st.sampled_from(_KEYS), min_size=1, max_size=4, unique=True))
+            return {key: value(depth + 1) for key in keys}
+        if roll < 7:
+            places.append((draw(st.integers(0, 1)), draw(st.integers(0, 7))))
+            return ("text", len(places) - 1, draw(_WORDS))
+        return draw(_WORDS)
+
+    keys = draw(st.lists(st.sampled_from(_KEYS), min_size=2, max_size=7, unique=True))
+    return {key: value(0) for key in keys}, places
+
+
+def _filled(line: Any, places: list[tuple[int, int]], rng: random.Random, n: int) -> bytes:
+    tokens = [
+        (_times_of(rng, n) if kind == 0 else _ids_of(rng))[spelling] for kind, spelling in places
+    ]
+
+    def fill(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {key: fill(item) for key, item in value.items()}
+        if isinstance(value, tuple) and value[0] == "token":
+            token = tokens[value[1]]
+            if value[1] % 2 and token.replace(".", "", 1).isdigit():
+                return float(token) if "." in token else int(token)
+            return token
+        if isinstance(value, tuple):
+            return f"{value[2]} {tokens[value[1]]} {value[2]}"
+        return value
+
+    record = fill(line)
+    if n % 3 == 2:  # some copies as JSON in a string, as Docker writes them
+        record = {"log": orjson.dumps(record).decode() + "\n", "stream": "stderr"}
+    return orjson.dumps(record)
+
+
+@settings(max_examples=120, deadline=None)
+@given(_lines())
+def test_any_record_with_tokens_anywhere_and_its_copies(drawn: Any) -> None:
+    line, places = drawn
+    fast = Extractor(catalog.load())
+    rng = random.Random(len(places))
+    for n in range(9):
+        _same(_filled(line, places, rng, n), fast)
+
+
+TRAPS = [
+    # A token's digits are the status the line states: "...,503 Service Unavailable".
+    b"2024-05-01 12:00:{s:02d},{f} Service Unavailable from https://sms.8x8.com/api/v1/messages",
+    b'{{"level":"error","url":"https://sms.8x8.com/x","msg":"at 2024-05-01T12:00:{s:02d}.{f} '
+    b'Service Unavailable","code":"x"}}',
+    b'{{"ts":"2024-05-01T12:00:{s:02d}.{f}Z","msg":"8x8 failed","code":"{h16}","errorId":"x"}}',
+    # A token as the code: never copied into the event.
+    b'{{"level":"error","url":"https://sms.8x8.com/x","status":400,"body":{{"code":{e},'
+    b'"message":"Invalid MSISDN","errorId":"{u}"}}}}',
+    # A time that is no valid time in some copies (month 13).
+    b'{{"@timestamp":"2024-{m}-01T12:00:{s:02d}.{f}Z","level":"error","url":"https://sms.8x8.com'
+    b'/x","status":404,"body":{{"code":1300,"message":"Not found","errorId":"{u}"}}}}',
+    # Ids equal in some copies, different in others.
+    b'{{"ts":"2024-05-01T12:00:{s:02d}.{f}Z","level":"error","url":"https://sms.8x8.com/x",'
+    b'"status":404,"errors":[{{"code":1300,"errorId":"{u}","message":"m {u}"}},'
+    b'{{"code":1300,"errorId":"{v}","message":"m {v}"}}]}}',
+    # An id of zeros, a vendor's name in an id, another case.
+    b'{{"ts":"2024-05-01T12:00:{s:02d}.{f}Z","trace_id":"{t}","level":"error","msg":'
+    b'"webex failed {u}","status":503,"url":"https://api.webexconnect.io/x/{t}"}}',
+]
+
+
+def test_traps() -> None:
+    rng = random.Random(11)
+    fast = Extractor(catalog.load())
+    for trap in TRAPS:
+        for n in range(40):
+            uuid = _ids_of(rng)[rng.choice([0, 0, 0, 1, 6, 7])]
+            values = {
+                "s": n % 60,
+                # Learnt from copies whose fraction is no status, met with one that is.
+                "f": ["123", "000", "999", "503", "429"][n % 5],
+                "h16": f"{rng.getrandbits(64):016x}",
+                "e": rng.choice(["1714564800", "1714564800123", "1002"]),
+                "m": ["05", "05", "05", "13"][n % 4],
+                "u": uuid,
+                "v": uuid if n % 4 == 0 else _ids_of(rng)[0],
+                "t": rng.choice([f"{rng.getrandbits(128):032x}", "0" * 32, "A" * 32]),
+            }
+            _same(trap.decode().format(**values).encode(), fast)
+
+
+def test_copies_are_not_decoded(monkeypatch: pytest.MonkeyPatch) -> None:
+    from vendor_errors.parsers import general
+
+    extractor = Extractor(catalog.load())
+    rng = random.Random(5)
+    shape = outage_shapes()[0]
+    for n in range(3):  # seen, learnt (and checked twice), then known
+        extractor.extract(freshen(shape, rng, 1714564800 + n), {})
+    decoded = 0
+    loads = general._loads
+
+    def counted(raw: bytes) -> Any:
+        nonlocal decoded
+        decoded += 1
+        return loads(raw)
+
+    monkeypatch.setattr(general, "_loads", counted)
+    for n in range(50):
+        _same(freshen(shape, rng, 1714564900 + n * 1.5), extractor)
+    assert decoded == 50  # the general path's own, in _same; none in the extractor
+
+
+def test_the_lines_stay_bounded() -> None:
+    extractor = Extractor(catalog.load())
+    for n in range(MAX_LINES + 60):
+        record = {
+            "ts": f"2024-05-01T12:00:{n % 60:02d}.{n % 1000:03d}Z",
+            "level": "error",
+            "url": "https://sms.8x8.com/api/v1/messages",
+            "status": 400,
+            "body": {"code": 1002, "message": f"Invalid MSISDN {n // 2}", "errorId": "e"},
+        }
+        extractor.extract(orjson.dumps(record), {})
+    assert extractor.paths.repeats is not None
+    for layer in extractor.paths.repeats:
+        assert len(layer.by_signature) <= MAX_LINES
+
+
+def test_tokens_are_ids_and_times_on_word_boundaries() -> None:
+    text = (
+        b'{"a":"2024-05-01T12:00:00.123+02:00","b":"x1cc1eda1-f5dd-ea11-8288-0263195dd35a",'
+        b'"c":"5b8efff798038103d269b633813fc60c","d":1714564800123,"e":"\\b5b8efff798038103",'
+        b'"f":"call 1300 at 12:00","g":"eee19b7ec3c1b174"}'
+    )
+    assert TOKEN.findall(text) == [
+        b"2024-05-01T12:00:00.123+02:00",
+        b"5b8efff798038103d269b633813fc60c",
+        b"1714564800123",
+        b"eee19b7ec3c1b174",
+    ]
+    assert repeats.hex_words(catalog.load().vendors) == (b"d365",)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.integers(1998, 2101),
+    st.integers(0, 13),
+    st.integers(0, 32),
+    st.integers(0, 24),
+    st.integers(0, 60),
+    st.text("0123456789", min_size=1, max_size=10),
+    st.sampled_from([".", ","]),
+    st.sampled_from(["T", " "]),
+    st.sampled_from(["Z", "", "+02:00", "-0530", "+2400", "-23:59"]),
+)
+def test_clock_reads_a_time_as_record_time_does(
+    year: int, month: int, day: int, hour: int, second: int, digits: str, dot: str, t: str, z: str
+) -> None:
+    token = f"{year:04d}-{month:02d}-{day:02d}{t}{hour:02d}:17:{second:02d}{dot}{digits}{z}"
+    assert times.clock(token) == times._record_time(token)
+    assert times.clock(token) == times._record_time(token)  # from the memo
