@@ -3,14 +3,17 @@ three cases: steady state, an all-errors backlog with a working collector, and t
 with a collector that accepts connections and never answers (a vendor outage while the trace
 pipeline is stuck).
 
-    python bench/bench_memory.py [--client librdkafka] [--cases steady,working,hung]
-                                 [--backlog 100000] [--seconds 60] [--rate 2000] [--runs 1]
+    python bench/bench_memory.py [--client librdkafka] [--cases steady,working,hung,full]
+                                 [--backlog 100000] [--seconds 60] [--rate 2000]
+                                 [--full-records 2000000] [--runs 1]
 
 - steady: the processor reads a topic fed at --rate records/s (one vendor error in 50, the rest
   ordinary log lines) for --seconds, spans exported over OTLP/HTTP to a working receiver;
 - working: --backlog records, every one a vendor error, waiting when the processor starts; spans
   to the working receiver; until the group's committed offsets reach the end;
-- hung: the same backlog, spans to a collector that accepts and never answers.
+- hung: the same backlog, spans to a collector that accepts and never answers;
+- full: --full-records records waiting, one vendor error in 50 (bench_processor.py's input):
+  the processor at full speed, spans to the working receiver.
 
 Outputs as a deployment has them: the enriched topic and the dead-letter topic. The broker is the
 tests' (tests/support/kafka_broker.py, or KAFKA_BOOTSTRAP_SERVERS). Every process of the tree is
@@ -47,7 +50,7 @@ from tests.processor.otlp_receiver import HungCollector, OtlpReceiver  # noqa: E
 from tests.processor.samples import error_record, mixed  # noqa: E402
 from tests.support.kafka_broker import broker_from_env, create_topic, free_port  # noqa: E402
 
-CASES = ("steady", "working", "hung")
+CASES = ("steady", "working", "hung", "full")
 
 
 def role(pid: int, root: int) -> str:
@@ -138,9 +141,11 @@ def run_case(case: str, client: str, bootstrap: str, args: argparse.Namespace, l
     enriched = create_topic(bootstrap, f"mem-out-{suffix}")
     dead = create_topic(bootstrap, f"mem-dlq-{suffix}")
     group = f"mem-{case}-{suffix}"
-    if case != "steady":
+    if case in ("working", "hung"):
         values = [error_record(i)[0] for i in range(5_000)]
         produce_all(bootstrap, topic, (values * (args.backlog // len(values) + 1))[: args.backlog])
+    elif case == "full":
+        produce_all(bootstrap, topic, [value for value, _ in mixed(args.full_records, 50)])
     collector: OtlpReceiver | HungCollector = HungCollector() if case == "hung" else OtlpReceiver()
     port = free_port()
     env = environment(
@@ -202,10 +207,11 @@ def run_case(case: str, client: str, bootstrap: str, args: argparse.Namespace, l
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--client", default="librdkafka", help="librdkafka or kafka-python")
-    parser.add_argument("--cases", default=",".join(CASES), help="steady,working,hung")
+    parser.add_argument("--cases", default="steady,working,hung", help=",".join(CASES))
     parser.add_argument("--backlog", type=int, default=100_000, help="all-errors records")
     parser.add_argument("--seconds", type=float, default=60.0, help="steady state's length")
     parser.add_argument("--rate", type=int, default=2000, help="steady state's records/s")
+    parser.add_argument("--full-records", type=int, default=2_000_000, help="the full case's")
     parser.add_argument("--runs", type=int, default=1)
     args = parser.parse_args()
     cases = [case.strip() for case in args.cases.split(",") if case.strip()]
