@@ -68,7 +68,7 @@ def role(pid: int, root: int) -> str:
         return "resource-tracker"
     if "forkserver" in cmdline:
         return "forkserver"
-    return "child"
+    return "starting"  # a helper between its start and naming itself (vfork shows the parent)
 
 
 class Sampler:
