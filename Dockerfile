@@ -25,7 +25,8 @@ COPY processor ./processor
 COPY parsers ./parsers
 COPY catalog ./catalog
 # Every dependency ships wheels for CPython 3.11 on x86_64 and arm64, so nothing is compiled.
-RUN /opt/vendor-errors/bin/pip install --no-cache-dir . \
+# The librdkafka extra (confluent-kafka, librdkafka inside its wheel) is the image's Kafka client.
+RUN /opt/vendor-errors/bin/pip install --no-cache-dir ".[librdkafka]" \
     && /opt/vendor-errors/bin/pip uninstall --yes pip setuptools \
     && /opt/vendor-errors/bin/python -m compileall -q /opt/vendor-errors/lib
 
@@ -48,9 +49,12 @@ RUN python -m pip uninstall --yes --root-user-action=ignore pip setuptools wheel
        --shell /usr/sbin/nologin vendor-errors
 COPY --from=build /opt/vendor-errors /opt/vendor-errors
 # Bytecode was compiled in the build stage; the root filesystem is read-only in Kubernetes.
+# kafka.client: librdkafka (several times kafka-python's rate, and no producer child process:
+# docs/operations.md); the chart sets the same variable from its `kafka.client` value.
 ENV PATH=/opt/vendor-errors/bin:$PATH \
     PYTHONDONTWRITEBYTECODE=1 \
-    PYTHONUNBUFFERED=1
+    PYTHONUNBUFFERED=1 \
+    VENDOR_ERRORS_KAFKA__CLIENT=librdkafka
 USER 10001:10001
 EXPOSE 9464
 # Settings come from --config FILE (the chart passes `run --config` and its ConfigMap) and

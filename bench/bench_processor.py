@@ -47,10 +47,7 @@ from confluent_kafka import Consumer, Producer  # noqa: E402
 from kafka import KafkaConsumer  # noqa: E402
 from kafka.admin import KafkaAdminClient  # noqa: E402
 from kafka.errors import KafkaError  # noqa: E402
-from vendor_errors.processor.librdkafka.source import (  # noqa: E402
-    FETCH_MAX_BYTES,
-    FETCH_QUEUE_BACKOFF_MS,
-)
+from vendor_errors.processor.librdkafka.source import fetch_config  # noqa: E402
 from vendor_errors.processor.settings import KafkaSettings  # noqa: E402
 
 from tests.processor.samples import mixed  # noqa: E402
@@ -129,9 +126,7 @@ def raw_confluent_rate(
             "enable.auto.commit": False,
             # Fetching as the processor's consumer does (librdkafka/source.py): with the
             # default fetch.queue.backoff.ms (1 s) a fast consumer waits on its own queue.
-            "fetch.queue.backoff.ms": FETCH_QUEUE_BACKOFF_MS,
-            "queued.max.messages.kbytes": KafkaSettings().fetch_buffer_bytes // 1024,
-            "fetch.max.bytes": FETCH_MAX_BYTES,
+            **fetch_config(KafkaSettings()),
         }
     )
     consumer.subscribe([topic])

@@ -45,6 +45,8 @@ CHART_OWNED: dict[str, dict[str, str]] = {
         "max_poll_records": _from("kafka.maxPollRecords"),
         "session_timeout_ms": _from("kafka.sessionTimeoutMs"),
         "security_protocol": _from("kafka.securityProtocol"),
+        # A variable in the pod, not the file: it has to win over the image's ENV.
+        "client": _from("kafka.client"),
         "sasl_mechanism": _from("kafka.sasl.mechanism"),
         "sasl_username": _from("kafka.existingSecret and kafka.sasl.usernameKey (never in values)"),
         "sasl_password": _from("kafka.existingSecret and kafka.sasl.passwordKey (never in values)"),

@@ -1,14 +1,16 @@
 """Helper processes of the processor: the span exporter and the producer.
 
-Both take pure-Python work off the poll loop's GIL. One helper runs both the same way: started
-with spawn (no fork of a process with threads), fed through a queue, answering on a second
-one, stopped within a bound and killed if stuck. In the child, `_enter` sets up what every
+Both take pure-Python work off the poll loop's GIL. One helper runs both the same way: a new
+interpreter (no fork of a process with threads) fed through a pipe, answering on a second one,
+stopped within a bound and killed if stuck. In the child, child_start.py sets up what every
 helper needs (signals, logs, priority, dying with the parent) and `Inbox` is its only way to
-the parent.
+the parent. The pipes are channel.py's, not multiprocessing's: no resource-tracker process
+beside the processor, and a child imports only what its work needs, not the command line
+(together ~30 MiB less, measured: docs/operations.md, Sizing).
 
 No child outlives the processor, however it ends:
 - asked to stop (`Child.stop`), a child gets a share of the shutdown bound and is killed past it;
-  the request reaches it even when its queue is full or it is busy (a flag beside the queue);
+  the request reaches it even when its requests pipe is full or it is busy (a pipe of its own);
 - the processor killed (SIGKILL, OOM): the kernel kills each child at once (Linux
   PR_SET_PDEATHSIG), and each child also watches its parent's pid every second (elsewhere, or
   if the signal was missed);
@@ -22,22 +24,22 @@ from __future__ import annotations
 
 import atexit
 import contextlib
-import ctypes
 import logging
-import multiprocessing
 import os
+import pickle
 import queue
-import signal
+import struct
 import sys
-import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterator
-from multiprocessing.process import BaseProcess
-from multiprocessing.queues import Queue
-from multiprocessing.synchronize import Event
 from typing import TYPE_CHECKING, Any
 
+from vendor_errors.processor.channel import Receiver, Sender, Taken, dumps, readable
+
 if TYPE_CHECKING:
+    import subprocess
+
     from vendor_errors.processor.privacy import Redactor
 
 log = logging.getLogger(__name__)
@@ -48,11 +50,14 @@ PARENT_CHECK_SECONDS = 1.0
 ANSWER_SLICE_SECONDS = 0.1
 # A child sent SIGTERM exits by itself this long after (set to the shutdown bound: configure()).
 TERM_GRACE_SECONDS = 20.0
-# linux/prctl.h
-_PR_SET_PDEATHSIG = 1
+# A child's answers still being written when it returns get this long (unless asked to stop).
+ANSWER_FLUSH_SECONDS = 10.0
 # The privacy policy of the children's logs (set from the settings: configure()); None: the
 # default policy.
 LOG_REDACTOR: Redactor | None = None
+# The stop request: the seconds the child has left, as a double.
+_STOP = struct.Struct("d")
+_LAUNCH = "from vendor_errors.processor.child_start import launched; launched()"
 
 
 class _End:
@@ -80,28 +85,55 @@ def configure(term_grace_seconds: float, log_redactor: Redactor | None = None) -
 class Inbox:
     """The child's side: what the parent sends, and the way to answer it."""
 
-    def __init__(self, requests: Queue[Any], answers: Queue[Any], stop: Event, within: Any) -> None:
+    def __init__(self, requests: Receiver, answers: Sender, stop_fd: int) -> None:
         self._requests = requests
         self._answers = answers
-        self._stop = stop
-        self._within = within
+        self._stop_fd = stop_fd
+        self._within: float | None = None  # set once the parent asked to stop
 
     def get(self, timeout: float) -> Any:
         """The next request, or None after `timeout`; Stopped once the parent asked to stop
         (requests still queued then are left for `rest`)."""
-        if self._stop.is_set():
-            raise Stopped(self._within.value)
-        try:
-            item = self._requests.get(timeout=max(timeout, 0.0))
-        except queue.Empty:
-            return None
+        if self.stopping():
+            raise Stopped(self._within_seconds())
+        deadline = time.monotonic() + max(timeout, 0.0)
+        requests = self._requests
+        while True:
+            try:
+                item = requests.next(0)
+            except EOFError:  # the parent is gone
+                raise Stopped(0.0) from None
+            if item is not None:
+                return self._taken(item)
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return None
+            ready = readable([requests.fd, self._stop_fd], remaining)
+            if self._stop_fd in ready:
+                raise Stopped(self._within_seconds())
+            if ready:
+                requests.fill(0)
+
+    def _taken(self, item: Any) -> Any:
         if type(item) is _End:
-            raise Stopped(self._within.value)
+            raise Stopped(self._within_seconds())
+        self._answers.put_taken(1)
         return item
 
     def stopping(self) -> bool:
         """Whether the parent asked to stop (for a child busy with something else)."""
-        return self._stop.is_set()
+        if self._within is None and readable([self._stop_fd], 0):
+            self._within_seconds()
+        return self._within is not None
+
+    def _within_seconds(self) -> float:
+        if self._within is None:
+            data = b""
+            with contextlib.suppress(OSError):
+                data = os.read(self._stop_fd, _STOP.size)
+            # Nothing to read: the parent is gone (its end closed): no time left.
+            self._within = _STOP.unpack(data)[0] if len(data) == _STOP.size else 0.0
+        return self._within
 
     def rest(self, deadline: float) -> Iterator[Any]:
         """After Stopped: the requests the parent sent before it asked to stop, until the
@@ -111,92 +143,27 @@ class Inbox:
             if remaining <= 0:
                 return
             try:
-                item = self._requests.get(timeout=min(remaining, 0.5))
-            except queue.Empty:
-                return  # the end marker did not fit in a full queue: nothing more is coming
-            except (ValueError, OSError, EOFError):
+                item = self._requests.next(min(remaining, 0.5))
+            except (EOFError, pickle.UnpicklingError):
                 return
-            if type(item) is _End:
-                return
-            yield item
+            if item is None or type(item) is _End:
+                return  # nothing more is coming
+            yield self._taken(item)
 
     def answer(self, item: Any) -> None:
-        self._answers.put(item)
+        self._answers.put(dumps(item))
 
 
-def _die_with_parent(parent_pid: int) -> None:
-    """Make sure this child ends when its parent does, even by SIGKILL."""
-    if sys.platform.startswith("linux"):
-        with contextlib.suppress(OSError, AttributeError):
-            libc = ctypes.CDLL(None, use_errno=True)
-            # The kernel sends SIGKILL when the thread that started this process ends: in the
-            # processor, the main thread (the poll loop), which lives as long as the process.
-            libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-
-    def watch() -> None:
-        while True:
-            if os.getppid() != parent_pid:  # orphaned (also before prctl took effect)
-                os._exit(0)  # nothing this child holds was committed: it is read again
-            time.sleep(PARENT_CHECK_SECONDS)
-
-    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
-
-
-def _on_sigterm(signum: int, frame: Any) -> None:
-    # The parent, stopping too, may still need this child for its final flush; never longer
-    # than its bound.
-    timer = threading.Timer(TERM_GRACE_SECONDS, os._exit, args=(0,))
-    timer.daemon = True
-    timer.start()
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
-
-
-def _enter(
-    main: Callable[..., None],
-    requests: Queue[Any],
-    answers: Queue[Any],
-    stop: Event,
-    within: Any,
-    parent_pid: int,
-    term_grace_seconds: float,
-    log_level: str,
-    redactor: Redactor | None,
-    niceness: int,
-    args: tuple[Any, ...],
-) -> None:
-    from vendor_errors.processor import logs
-
-    _die_with_parent(parent_pid)
-    configure(term_grace_seconds, redactor)
-    # A Ctrl-C on the terminal reaches the whole process group: the parent decides when to
-    # stop, and must not lose its children before its final flush.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, _on_sigterm)
-    logs.configure(log_level, redactor=redactor)
-    if niceness:
-        with contextlib.suppress(OSError):
-            os.nice(niceness)
-    try:
-        main(Inbox(requests, answers, stop, within), *args)
-    except Exception:
-        # Logged, so redacted: multiprocessing would print the traceback to stderr itself.
-        log.exception("%s process failed", multiprocessing.current_process().name)
-        sys.exit(1)
-    finally:
-        if stop.is_set():  # the parent reads no more answers: do not wait to hand them over
-            answers.cancel_join_thread()
-
-
-# Children started and not yet stopped, for the memory gauge (a Child dropped unstopped stays
-# here: its process runs on).
+# Children started and not yet stopped, for the memory gauge and kill_all (a Child dropped
+# unstopped stays here: its process runs on).
 _living: set[Child] = set()
 
 
 class Child:
     """The parent's side of one helper process.
 
-    `main(inbox, *args)` runs in the child (a module-level function: spawn pickles it by name).
-    At most `capacity` requests wait for it (0: no limit, the caller bounds them); `offer`
+    `main(inbox, *args)` runs in the child (a module-level function: it is pickled by name).
+    At most `capacity` requests wait for it, counted by their `weight` (0: no limit); `offer`
     never blocks the caller. The child's logs go through `redactor` (default: the one given to
     `configure`, else the default policy).
     """
@@ -212,89 +179,146 @@ class Child:
         niceness: int = 0,
         redactor: Redactor | None = None,
     ) -> None:
-        context = multiprocessing.get_context("spawn")
+        import subprocess
+
         self.name = name
-        self._requests: Queue[Any] = context.Queue(maxsize=capacity)
-        self._answers: Queue[Any] = context.Queue()
-        self._stop = context.Event()
-        self._within = context.Value("d", 0.0, lock=False)
-        self._process: BaseProcess = context.Process(
-            target=_enter,
-            args=(
+        self.capacity = capacity
+        start = dumps(
+            (
+                name,
                 main,
-                self._requests,
-                self._answers,
-                self._stop,
-                self._within,
-                os.getpid(),
                 TERM_GRACE_SECONDS,
                 log_level,
                 redactor if redactor is not None else LOG_REDACTOR,
                 niceness,
                 args,
-            ),
-            name=name,
-            daemon=True,
-        )
-        self._process.start()
+            )
+        )  # before anything is started: what does not pickle fails here, in the caller
+        requests_read, requests_write = os.pipe()
+        answers_read, answers_write = os.pipe()
+        stop_read, stop_write = os.pipe()
+        theirs = (requests_read, answers_write, stop_read)
+        try:
+            self._process: subprocess.Popen[bytes] = subprocess.Popen(
+                [
+                    sys.executable,
+                    *subprocess._args_from_interpreter_flags(),  # type: ignore[attr-defined]
+                    "-c",
+                    _LAUNCH,
+                    str(os.getpid()),
+                    *map(str, theirs),
+                    name,
+                ],
+                pass_fds=theirs,
+                stdin=subprocess.DEVNULL,
+            )
+        except BaseException:
+            for fd in (*theirs, requests_write, answers_read, stop_write):
+                os.close(fd)
+            raise
+        finally:
+            for fd in theirs:
+                with contextlib.suppress(OSError):
+                    os.close(fd)
         _living.add(self)
+        self._requests = Sender(requests_write, f"{name}-requests")
+        self._answers = Receiver(answers_read)
+        self._stop_fd: int | None = stop_write
+        self._received: deque[Any] = deque()
+        self._weights: deque[int] = deque()  # of the requests not taken yet, oldest first
+        self._queued = 0
+        self._requests.put(dumps(sys.path))
+        self._requests.put(start)
 
     @property
     def pid(self) -> int | None:
         return self._process.pid
 
     def is_alive(self) -> bool:
-        return self._process.is_alive()
+        return self._process.poll() is None
 
     def join(self, timeout_seconds: float) -> None:
-        self._process.join(timeout_seconds)
+        with contextlib.suppress(Exception):
+            self._process.wait(max(timeout_seconds, 0.0))
 
-    def offer(self, item: Any) -> bool:
-        """Queue a request for the child; False when the queue is full (or closed)."""
-        try:
-            self._requests.put_nowait(item)
-        except (queue.Full, ValueError, OSError):
+    @property
+    def queued(self) -> int:
+        """The weight of the requests offered and not taken by the child yet."""
+        with contextlib.suppress(EOFError):
+            self._drain()
+        return self._queued
+
+    def offer(self, item: Any, weight: int = 1) -> bool:
+        """Queue a request for the child; False when that would pass the capacity (or the
+        child is gone)."""
+        if self.capacity and weight and self.queued + weight > self.capacity:
             return False
+        if not self._requests.put(dumps(item)):
+            return False
+        self._weights.append(weight)
+        self._queued += weight
         return True
+
+    def _drain(self) -> None:
+        """Read every frame the child sent so far: answers kept, "taken" counted. EOFError
+        once the child is gone and everything it sent was read."""
+        while True:
+            try:
+                item = self._answers.next(0)
+            except pickle.UnpicklingError:  # a child killed in the middle of a write
+                raise EOFError from None
+            if item is None:
+                return
+            self._take(item)
+
+    def _take(self, item: Any) -> None:
+        if type(item) is Taken:
+            for _ in range(min(item.count, len(self._weights))):
+                self._queued -= self._weights.popleft()
+        else:
+            self._received.append(item)
 
     def answer(self, timeout_seconds: float) -> Any:
         """The child's next answer; queue.Empty when none came in time, or the child is gone."""
         deadline = time.monotonic() + timeout_seconds
         try:
-            while True:
-                remaining = max(0.0, deadline - time.monotonic())
-                try:
-                    return self._answers.get(timeout=min(ANSWER_SLICE_SECONDS, remaining))
-                except queue.Empty:
-                    if not self._process.is_alive():  # what it answered before exiting is there
-                        return self._answers.get_nowait()
-                    if remaining <= 0:
-                        raise
-        except (ValueError, OSError, EOFError):  # closed
-            raise queue.Empty from None
+            self._drain()
+            while not self._received:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise queue.Empty
+                item = self._answers.next(min(ANSWER_SLICE_SECONDS, remaining))
+                if item is not None:
+                    self._take(item)
+                elif not self.is_alive():
+                    self._drain()  # what it answered before exiting
+                    if not self._received:
+                        raise queue.Empty
+        except (EOFError, pickle.UnpicklingError):
+            if not self._received:
+                raise queue.Empty from None
+        return self._received.popleft()
 
     def answers(self) -> list[Any]:
         """Every answer already there, without waiting."""
-        received = []
-        try:
-            while not self._answers.empty():
-                received.append(self._answers.get_nowait())
-        except (queue.Empty, ValueError, OSError, EOFError):
-            pass
+        with contextlib.suppress(EOFError):
+            self._drain()
+        received = list(self._received)
+        self._received.clear()
         return received
 
     def stop(self, timeout_seconds: float) -> bool:
         """Ask the child to finish and exit; past `timeout_seconds`, kill it. True when it
         exited by itself."""
         deadline = time.monotonic() + max(timeout_seconds, 0.1)
-        if self._process.is_alive():
-            # The child gets the time that is left after this hand-over, less a margin.
-            self._within.value = max(timeout_seconds - 0.5, 0.0)
-            self._stop.set()
-            with contextlib.suppress(queue.Full, ValueError, OSError):
-                self._requests.put_nowait(_End())  # wakes a waiting child; marks the end
-            self._process.join(max(0.0, deadline - time.monotonic()))
-        finished = not self._process.is_alive()
+        if self.is_alive() and self._stop_fd is not None:
+            # The child gets the time that is left after this hand-over, less a margin. The
+            # request has a pipe of its own: it gets through however full the requests are.
+            with contextlib.suppress(OSError):
+                os.write(self._stop_fd, _STOP.pack(max(timeout_seconds - 0.5, 0.0)))
+            self._requests.put(dumps(_End()))  # marks the end of the requests
+            self.join(max(0.0, deadline - time.monotonic()))
+        finished = not self.is_alive()
         if not finished:
             log.warning("%s process did not finish in time; killing it", self.name)
             self.kill()
@@ -305,14 +329,17 @@ class Child:
         """SIGKILL, at once (the child lets SIGTERM wait for the parent: see _on_sigterm)."""
         with contextlib.suppress(OSError, ValueError, AttributeError):
             self._process.kill()
-            self._process.join(1.0)
+        self.join(1.0)
         _living.discard(self)
 
     def _close_channels(self) -> None:
         _living.discard(self)
-        for channel in (self._requests, self._answers):
-            channel.close()
-            channel.cancel_join_thread()  # never wait on a queue the child no longer reads
+        self._requests.close()  # never waits on a pipe the child no longer reads
+        self._answers.close()
+        if self._stop_fd is not None:
+            with contextlib.suppress(OSError):
+                os.close(self._stop_fd)
+            self._stop_fd = None
 
 
 def living() -> list[tuple[str, int]]:
@@ -326,13 +353,6 @@ def kill_all() -> None:
         with contextlib.suppress(Exception):
             child.kill()
             child._close_channels()
-    # Also those whose Child was never finished (a start-up abandoned half-way).
-    for process in multiprocessing.active_children():
-        with contextlib.suppress(OSError, ValueError, AttributeError):
-            process.kill()
-            process.join(1.0)
 
 
-# Runs before multiprocessing's own exit handler (registered earlier, run later), which would
-# otherwise wait, without a bound, for children a failed start-up left running.
 atexit.register(kill_all)

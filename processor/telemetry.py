@@ -22,10 +22,9 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from opentelemetry.environment_variables import OTEL_METRICS_EXPORTER, OTEL_TRACES_EXPORTER
-from opentelemetry.sdk import _configuration as sdk_configuration
 from opentelemetry.sdk.environment_variables import (
     OTEL_EXPORTER_OTLP_CERTIFICATE,
     OTEL_EXPORTER_OTLP_ENDPOINT,
@@ -37,12 +36,14 @@ from opentelemetry.sdk.environment_variables import (
     OTEL_EXPORTER_OTLP_TRACES_PROTOCOL,
     OTEL_SDK_DISABLED,
 )
-from opentelemetry.sdk.metrics.export import MetricExporter, MetricReader
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 from opentelemetry.util._importlib_metadata import entry_points
 from vendor_errors.processor import __version__
+
+if TYPE_CHECKING:
+    from opentelemetry.sdk.metrics.export import MetricReader
 
 Signal = Literal["traces", "metrics"]
 _NAMES_VARIABLE = {"traces": OTEL_TRACES_EXPORTER, "metrics": OTEL_METRICS_EXPORTER}
@@ -51,6 +52,8 @@ _PROTOCOL_VARIABLES = {
     "metrics": (OTEL_EXPORTER_OTLP_METRICS_PROTOCOL, OTEL_EXPORTER_OTLP_PROTOCOL),
 }
 DEFAULT_PROTOCOL_EXPORTER = "otlp_proto_http"
+# The SDK's name for "OTLP, whichever protocol is configured" (sdk._configuration._EXPORTER_OTLP).
+_OTLP = "otlp"
 # The metrics exporter entry point that starts its own HTTP server: /metrics is served already.
 _PROMETHEUS = "prometheus"
 
@@ -89,6 +92,8 @@ def _protocol_set(signal: Signal) -> bool:
 
 
 def _entry_point(name: str, signal: Signal) -> str:
+    from opentelemetry.sdk import _configuration as sdk_configuration
+
     if name == sdk_configuration._EXPORTER_OTLP and not _protocol_set(signal):
         return DEFAULT_PROTOCOL_EXPORTER
     try:
@@ -143,7 +148,7 @@ def tracing(enabled: bool) -> Tracing:
                 f"no collector configured (set {OTEL_EXPORTER_OTLP_ENDPOINT}, "
                 f"{OTEL_EXPORTER_OTLP_TRACES_ENDPOINT} or {OTEL_TRACES_EXPORTER})",
             )
-        return Tracing((_entry_point(sdk_configuration._EXPORTER_OTLP, "traces"),))
+        return Tracing((_entry_point(_OTLP, "traces"),))
     names = _names("traces")
     if not names:
         return Tracing((), f"{OTEL_TRACES_EXPORTER} is none")
@@ -157,7 +162,7 @@ def metric_exporters(otlp_setting: bool) -> tuple[str, ...]:
         return ()
     names = [name for name in _names("metrics") if name != _PROMETHEUS]
     if otlp_setting and not any(name.startswith("otlp") for name in names):
-        names.append(_entry_point(sdk_configuration._EXPORTER_OTLP, "metrics"))
+        names.append(_entry_point(_OTLP, "metrics"))
     return tuple(names)
 
 
@@ -171,16 +176,29 @@ def _certificate_wins(variable: str) -> None:
 
 
 def span_exporter(names: Sequence[str]) -> SpanExporter:
-    """The exporter for these entry-point names, made as the SDK makes it (it reads its own
-    OTEL_EXPORTER_OTLP_* settings). Called in the span child, whose environment is its own."""
+    """The exporter for these entry-point names (`tracing` resolved them), made as the SDK
+    makes it: the class its entry point names, which reads its own OTEL_EXPORTER_OTLP_*
+    settings. Called in the span child, whose environment is its own; loaded from the entry
+    point itself, not through sdk._configuration, which would bring the metrics and logs SDKs
+    into that process for nothing (~2 MiB)."""
     _certificate_wins(OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE)
-    classes, _, _ = sdk_configuration._import_exporters(list(names), [], [])
-    exporters = [cls() for cls in classes.values()]
+    exporters: list[SpanExporter] = []
+    for name in dict.fromkeys(names):
+        point = next(iter(entry_points(group="opentelemetry_traces_exporter", name=name)), None)
+        made = point.load()() if point is not None else None
+        if not isinstance(made, SpanExporter):
+            raise TelemetryError(f"{name!r} is not an installed span exporter")
+        exporters.append(made)
     return exporters[0] if len(exporters) == 1 else _Fanout(exporters)
 
 
 def metric_readers(names: Sequence[str]) -> list[MetricReader]:
-    from opentelemetry.sdk.metrics.export import PeriodicExportingMetricReader
+    from opentelemetry.sdk import _configuration as sdk_configuration
+    from opentelemetry.sdk.metrics.export import (
+        MetricExporter,
+        MetricReader,
+        PeriodicExportingMetricReader,
+    )
 
     if names:
         _certificate_wins(OTEL_EXPORTER_OTLP_METRICS_CERTIFICATE)

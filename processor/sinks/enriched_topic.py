@@ -24,7 +24,10 @@ class EnrichedTopicSink:
         for found in work.findings:
             event = found.finding.event
             key = f"{event['vendor']}:{event['code']}".encode()
-            outputs.append(Output(topic, orjson.dumps(event), key))
+            # orjson (3.13) hands back its whole working buffer (4 KiB at least) for a
+            # few hundred bytes; a batch's outputs wait for the outbox together: trimmed
+            # copies (0.2 us each) hold a tenth of it.
+            outputs.append(Output(topic, bytes(memoryview(orjson.dumps(event))), key))
 
     def flush(self, timeout_seconds: float) -> bool:
         return True  # written through the outbox, which the loop follows

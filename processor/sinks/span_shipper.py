@@ -18,7 +18,6 @@ The child's loop never waits on the collector, so a stop request is seen at once
 from __future__ import annotations
 
 import logging
-import multiprocessing
 import os
 import queue
 import threading
@@ -91,14 +90,12 @@ class SpanShipper:
         self._start()
 
     def _start(self) -> None:
-        self._taken = multiprocessing.get_context("spawn").Value("q", 0, lock=False)
-        self._offered = 0
         self._started_at = time.monotonic()
         self._child = Child(
             "span-exporter",
             _child_main,
-            (*self._args, self._taken),
-            capacity=0,  # bounded here, by spans (queue_spans)
+            self._args,
+            capacity=self.settings.queue_spans,  # findings: each chunk weighs its length
             log_level=self._log_level,
             niceness=EXPORTER_NICENESS,
             redactor=self._redactor,
@@ -107,7 +104,7 @@ class SpanShipper:
     @property
     def queued(self) -> int:
         """Findings handed over and not yet taken by the child."""
-        return self._offered - int(self._taken.value)
+        return self._child.queued
 
     def write(self, work: Work) -> None:
         found = [
@@ -121,10 +118,9 @@ class SpanShipper:
         handed = 0
         for start in range(0, max(limit, 0), CHUNK_SPANS):
             chunk = found[start : min(start + CHUNK_SPANS, limit)]
-            if child is None or not child.offer(chunk):
+            if child is None or not child.offer(chunk, weight=len(chunk)):
                 break
             handed += len(chunk)
-            self._offered += len(chunk)
         shed = len(found) - handed
         if shed:
             self.counts.shed += shed
@@ -170,7 +166,7 @@ class SpanShipper:
         """Wait until the child exported what it was given so far (or the time is up)."""
         deadline = time.monotonic() + timeout_seconds
         self._flushes += 1
-        if not self._child.offer(_Flush(self._flushes, timeout_seconds)):
+        if not self._child.offer(_Flush(self._flushes, timeout_seconds), weight=0):
             return False
         while True:
             try:
@@ -262,7 +258,6 @@ def _child_main(
     redactor: Redactor,
     exporters: tuple[str, ...],
     settings: ExportSettings,
-    taken: Any,
 ) -> None:
     from vendor_errors.processor.telemetry import service_resource, span_exporter
 
@@ -271,7 +266,6 @@ def _child_main(
     exports = _Exports(exporter)
 
     def take(chunk: list[Handed]) -> None:
-        taken.value += len(chunk)
         writer.add(describe_all(chunk, group_id, redactor))
 
     try:

@@ -129,6 +129,28 @@ def test_default_config(render: Render) -> None:
     assert config["shutdown"]["timeout_seconds"] == 20
 
 
+def test_kafka_client_is_librdkafka_unless_set(render: Render, helm: Helm) -> None:
+    """A variable, so that it wins over the image's default (the same variable, Dockerfile)."""
+    variables = env(render("default"))
+    assert variables["VENDOR_ERRORS_KAFKA__CLIENT"] == {
+        "name": "VENDOR_ERRORS_KAFKA__CLIENT",
+        "value": "librdkafka",
+    }
+    assert "client" not in processor_config(render("default"))["kafka"]
+    chosen = env(helm.template({"kafka": {"client": "kafka-python"}}))
+    assert chosen["VENDOR_ERRORS_KAFKA__CLIENT"]["value"] == "kafka-python"
+
+
+def test_memory_follows_the_measurement(render: Render) -> None:
+    """helm/vendor-errors/README.md, Memory: the request covers the pod's measured peak
+    (~145 MiB), the limit is the bound kept through an outage with a hung collector."""
+    resources = container(render("default"))["resources"]
+    assert resources["requests"]["memory"] == "160Mi"
+    assert resources["limits"]["memory"] == "256Mi"
+    readme = (ROOT / "helm" / "vendor-errors" / "README.md").read_text()
+    assert "a request of 160Mi and a limit of 256Mi" in readme
+
+
 def test_sasl_credentials_come_from_the_existing_secret(render: Render) -> None:
     manifests = render("sasl")
     variables = env(manifests)

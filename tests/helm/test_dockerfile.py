@@ -173,3 +173,22 @@ def test_dockerignore_keeps_the_context_small() -> None:
     }
     for source in copied:
         assert f"!{source.rstrip('/')}" in {line.rstrip("/") for line in lines}, source
+
+
+def test_the_image_installs_librdkafka_and_uses_it_by_default() -> None:
+    """The extra is installed in the build stage; the final stage's environment makes it the
+    default, as the chart's `kafka.client` value does (it sets the same variable)."""
+    installs = [
+        " ".join(c.value)
+        for c in stages()[0]
+        if c.cmd == "RUN" and "pip install" in " ".join(c.value)
+    ]
+    assert any('".[librdkafka]"' in command for command in installs), installs
+    environment: dict[str, str] = {}
+    for command in stages()[-1]:
+        if command.cmd == "ENV":
+            pairs = command.value
+            environment |= {pairs[i]: pairs[i + 1] for i in range(0, len(pairs), 2)}
+    assert environment["VENDOR_ERRORS_KAFKA__CLIENT"] == "librdkafka"
+    values = yaml.safe_load((ROOT / "helm" / "vendor-errors" / "values.yaml").read_text())
+    assert values["kafka"]["client"] == "librdkafka"

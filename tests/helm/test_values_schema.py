@@ -123,6 +123,7 @@ TYPOS: list[tuple[dict[str, Any], str]] = [
     ({"config": {"shutdown": {"timeout_seconds": 0}}}, "timeout_seconds"),
     ({"config": {"log": {"level": "LOUD"}}}, "level"),
     ({"config": {"kafka": {"group_id": "x"}}}, "kafka.groupId"),
+    ({"config": {"kafka": {"client": "kafka-python"}}}, "kafka.client"),
     ({"config": {"kafka": {"sasl_password": "hunter2"}}}, "kafka.existingSecret"),
     ({"config": {"metrics": {"port": 9000}}}, "metrics.port"),
     ({"config": {"tracing": {"enabled": True}}}, "otlp.enabled"),
