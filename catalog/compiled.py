@@ -21,7 +21,7 @@ Overlays are not compiled: they are validated on every load (catalog/files.py).
 from __future__ import annotations
 
 import dataclasses
-import hashlib
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -45,13 +45,19 @@ COMPILE = "python -m vendor_errors.catalog.compile"  # catalog/compile.py
 
 
 def digest(data_dir: Path) -> str:
-    """The SHA-256 of the data files (names and bytes, in name order) and of FORMAT."""
-    sha = hashlib.sha256(f"vendor-errors catalog {FORMAT}\n".encode())
+    """A checksum of the data files (names, sizes and bytes, in name order) and of FORMAT.
+
+    CRC-32, not SHA-256: it detects an edit, which is all it is for (the files are as trusted
+    as the code), and hashlib would load OpenSSL, ~4 MiB of resident memory for every `scan`.
+    """
+    crc = zlib.crc32(f"vendor-errors catalog {FORMAT}\n".encode())
+    total = 0
     for path in sorted(data_dir.glob("*.yaml")):
         content = path.read_bytes()
-        sha.update(f"{path.name}\n{len(content)}\n".encode())
-        sha.update(content)
-    return sha.hexdigest()
+        crc = zlib.crc32(f"{path.name}\n{len(content)}\n".encode(), crc)
+        crc = zlib.crc32(content, crc)
+        total += len(content)
+    return f"crc32:{crc:08x}:{total}"
 
 
 # -- reading (no pydantic, no yaml) -----------------------------------------------------------
