@@ -7,12 +7,12 @@ from vendor_errors.catalog.model import (
     CHANNELS,
     SEVERITIES,
     VENDORS,
+    CatalogError,
     ChannelRemap,
     Entry,
     Source,
     VendorInfo,
 )
-from vendor_errors.catalog.schema import CatalogError
 
 __all__ = [
     "CATEGORIES",

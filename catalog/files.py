@@ -6,19 +6,17 @@ catalog/loader.py indexes what this module reads; catalog/README.md describes th
 from __future__ import annotations
 
 import dataclasses
-import re
 from collections.abc import Iterable
 from pathlib import Path
-from typing import NamedTuple
 
 import yaml
+from vendor_errors.catalog.loaded import HTTP_CODE, HTTP_FILE, Key, Loaded, RangeRule
 from vendor_errors.catalog.model import Entry, Source, VendorInfo
 from vendor_errors.catalog.schema import (
     CatalogError,
     EntryModel,
     HttpFileModel,
     OverlayFileModel,
-    RangeModel,
     TableModel,
     VendorFileModel,
     WordingModel,
@@ -26,38 +24,10 @@ from vendor_errors.catalog.schema import (
 )
 from vendor_errors.catalog.vendors import check_vendors, vendor_info, vendor_order
 
-HTTP_FILE = "http.yaml"
-HTTP_CODE = re.compile(r"^http_(\d{3})$")
-
 try:  # the C loader is ~10x faster; fall back quietly where libyaml is missing
     _YamlLoader: type = yaml.CSafeLoader
 except AttributeError:  # pragma: no cover
     _YamlLoader = yaml.SafeLoader
-
-Key = tuple[str, str | None, str]
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class RangeRule:
-    """A documented rule for a whole range of codes (Webex voice logbook "Other 1000 ...")."""
-
-    vendor: str
-    channel: str | None
-    low: int
-    high: int
-    model: RangeModel
-    document: str
-
-
-class Loaded(NamedTuple):
-    """The validated data files of one data folder."""
-
-    entries: tuple[Entry, ...]
-    ranges: tuple[RangeRule, ...]
-    shared: dict[str, tuple[str, ...]]  # vendor -> channels whose codes apply to every channel
-    vendors: tuple[VendorInfo, ...]
-    explicit: dict[str, frozenset[str]]  # vendor -> channels looked up only when named
-    standalone: dict[str, frozenset[str]]  # vendor -> channels with no fallback to other tables
 
 
 def read_yaml(path: Path) -> object:
@@ -159,7 +129,22 @@ def parse_data_dir(data_dir: Path) -> Loaded:
                 seen[key] = table.table
                 entries.append(_entry(doc.vendor, table.channel, model, source, table))
         ranges.extend(
-            RangeRule(doc.vendor, r.channel, r.from_, r.to, r, doc.document) for r in doc.ranges
+            RangeRule(
+                vendor=doc.vendor,
+                channel=r.channel,
+                low=r.from_,
+                high=r.to,
+                document=doc.document,
+                table=r.table,
+                message=r.message,
+                category=r.category,
+                severity=r.severity,
+                transient=r.transient,
+                remediation=r.remediation,
+                details=r.details,
+                note=r.note,
+            )
+            for r in doc.ranges
         )
     http_path = data_dir / HTTP_FILE
     if http_path.exists():

@@ -1,7 +1,9 @@
 """Load the vendor data files and an optional overlay into one immutable index; look codes up.
 
-catalog/files.py reads and validates the files; this module indexes them and answers lookups
-in the order of catalog/README.md ("Lookup").
+catalog/compiled.py reads the data files' compiled form when it is current, else catalog/files.py
+reads and validates the files (and always the overlay); this module indexes them and answers
+lookups in the order of catalog/README.md ("Lookup"). pydantic and yaml are imported only for
+the YAML.
 """
 
 from __future__ import annotations
@@ -9,22 +11,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+from vendor_errors.catalog import compiled
 from vendor_errors.catalog.fallback import guess_from_message, guess_from_status
-from vendor_errors.catalog.files import (
-    HTTP_CODE,
-    HTTP_FILE,
-    Key,
-    Loaded,
-    RangeRule,
-    apply_overlay,
-    parse_data_dir,
-)
+from vendor_errors.catalog.loaded import DATA_DIR, HTTP_CODE, HTTP_FILE, Key, Loaded, RangeRule
 from vendor_errors.catalog.model import Entry, Source, VendorInfo
 
-DATA_DIR = Path(__file__).parent / "data"
 _HTTP_CODE = HTTP_CODE
 
-__all__ = ["DATA_DIR", "HTTP_FILE", "Catalog", "Loaded", "apply_overlay", "load", "load_entries"]
+__all__ = ["DATA_DIR", "HTTP_FILE", "Catalog", "Loaded", "load", "load_entries"]
 
 
 class Catalog:
@@ -160,19 +154,18 @@ class Catalog:
 
     @staticmethod
     def _range_entry(rule: RangeRule, code: str) -> Entry:
-        model = rule.model
         return Entry(
             vendor=rule.vendor,
             channel=rule.channel,
             code=code,
-            message=model.message,
-            category=model.category,
-            severity=model.severity,
-            transient=model.transient,
-            remediation=model.remediation,
-            source=Source(rule.document, model.table),
-            details=model.details,
-            note=model.note,
+            message=rule.message,
+            category=rule.category,
+            severity=rule.severity,
+            transient=rule.transient,
+            remediation=rule.remediation,
+            source=Source(rule.document, rule.table),
+            details=rule.details,
+            note=rule.note,
             matched_by="range",
         )
 
@@ -229,27 +222,41 @@ class Catalog:
 _CACHE: dict[tuple[Path, tuple[tuple[str, int, int], ...]], Loaded] = {}
 
 
-def load_entries(data_dir: Path = DATA_DIR) -> Loaded:
-    """The validated data files, parsed once per version of the files on disk.
+def load_entries(data_dir: Path = DATA_DIR, *, validate: bool = False) -> Loaded:
+    """The data files, read once per version of the files on disk: from their compiled form
+    when it is current (catalog/compiled.py), else validated from the YAML. `validate`: from
+    the YAML whatever the compiled form (`catalog lint`).
 
-    YAML parsing is most of the cost of a load; caching it keeps an overlay reload (which
-    rebuilds the index every few seconds when the overlay changes) down to the overlay itself.
+    Reading is most of the cost of a load; caching it keeps an overlay reload (which rebuilds
+    the index every few seconds when the overlay changes) down to the overlay itself.
     """
-    stamp = tuple(
-        (p.name, p.stat().st_mtime_ns, p.stat().st_size) for p in sorted(data_dir.glob("*.yaml"))
+    files = sorted(
+        p for p in data_dir.glob("*") if p.suffix == ".yaml" or p.name == compiled.ARTIFACT
     )
+    stamp = tuple((p.name, p.stat().st_mtime_ns, p.stat().st_size) for p in files)
     key = (data_dir.resolve(), stamp)
-    if key not in _CACHE:
+    if validate or key not in _CACHE:
+        loaded = None if validate else compiled.read(data_dir)
+        if loaded is None:
+            from vendor_errors.catalog.files import parse_data_dir
+
+            loaded = parse_data_dir(data_dir)
         _CACHE.clear()  # one version of the data at a time; entries are immutable and shared
-        _CACHE[key] = parse_data_dir(data_dir)
+        _CACHE[key] = loaded
     return _CACHE[key]
 
 
-def load(overlay: Path | str | None = None, data_dir: Path = DATA_DIR) -> Catalog:
-    """Read and validate the shipped data files, merge `overlay` over them, index the result."""
-    loaded = load_entries(data_dir)
+def load(
+    overlay: Path | str | None = None, data_dir: Path = DATA_DIR, *, validate: bool = False
+) -> Catalog:
+    """The shipped data files (validated: from the YAML with `validate`, else possibly from
+    their compiled form, validated when it was made), `overlay` merged over them (validated),
+    indexed."""
+    loaded = load_entries(data_dir, validate=validate)
     entries: Iterable[Entry] = loaded.entries
     if overlay is not None:
+        from vendor_errors.catalog.files import apply_overlay
+
         names = tuple(info.vendor for info in loaded.vendors)
         entries = apply_overlay(loaded.entries, Path(overlay), names)
     return Catalog(

@@ -34,6 +34,11 @@ CATEGORIES: Final = (
 
 SEVERITIES: Final = ("info", "warning", "error", "critical")
 
+
+class CatalogError(ValueError):
+    """A data or overlay file is wrong; the message names the file, the entry and the field."""
+
+
 # The code tables of a vendor whose codes are per channel: Webex Connect's channels
 # (CONTRACT.md), Webex's synchronous API answers (`api`), and 8x8's two delivery-receipt tables,
 # which reuse the numbers of its API table with other meanings. Metric labels keep only these.

@@ -14,7 +14,10 @@ from pydantic import (
     field_validator,
     model_validator,
 )
-from vendor_errors.catalog.model import CATEGORIES, CHANNELS, SEVERITIES
+
+# CatalogError lives in model.py, which the loader imports without pydantic; importing it from
+# here still works.
+from vendor_errors.catalog.model import CATEGORIES, CHANNELS, SEVERITIES, CatalogError
 
 # A vendor slug: the contract's (catalog.model.VENDORS), or one a data file adds.
 Vendor = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_]{0,31}$")]
@@ -24,10 +27,6 @@ Channel = Literal[CHANNELS]  # type: ignore[valid-type]
 HttpStatus = Annotated[int, Field(ge=100, le=599)]
 # Where a code or a wording was published, when not in the seed document: a public https page.
 Url = Annotated[str, Field(pattern=r"^https://[^\s/]+\.[^\s/]+/\S*$", max_length=500)]
-
-
-class CatalogError(ValueError):
-    """A data or overlay file is wrong; the message names the file, the entry and the field."""
 
 
 def _code_is_text(value: Any) -> Any:

@@ -10,9 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from vendor_errors.catalog.model import VENDORS, ChannelRemap, VendorInfo
-from vendor_errors.catalog.schema import CatalogError, VendorFileModel
+from vendor_errors.catalog.model import VENDORS, CatalogError, ChannelRemap, VendorInfo
+
+if TYPE_CHECKING:  # the schema (pydantic) is loaded only where YAML is validated
+    from vendor_errors.catalog.schema import VendorFileModel
 
 
 def vendor_info(doc: VendorFileModel, path: Path) -> VendorInfo:

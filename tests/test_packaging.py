@@ -41,6 +41,7 @@ def test_the_wheel_ships_catalog_data_patterns_schema_and_the_command(wheel: Pat
     names = set(zipfile.ZipFile(wheel).namelist())
     shipped = {p.name for p in (ROOT / "catalog" / "data").glob("*.yaml")}
     assert shipped and {f"vendor_errors/catalog/data/{name}" for name in shipped} <= names
+    assert "vendor_errors/catalog/data/catalog.json" in names  # compiled: scan loads it
     assert "vendor_errors/catalog/README.md" in names
     grok = {p.name for p in (ROOT / "parsers" / "decoding" / "patterns").glob("*.grok")}
     assert grok and {f"vendor_errors/parsers/decoding/patterns/{name}" for name in grok} <= names

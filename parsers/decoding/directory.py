@@ -12,8 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from vendor_errors.catalog.model import VendorInfo
-from vendor_errors.catalog.schema import CatalogError
+from vendor_errors.catalog.model import CatalogError, VendorInfo
 from vendor_errors.parsers.decoding.fields import (
     R_CORRELATION,
     R_VENDOR_HEADER,

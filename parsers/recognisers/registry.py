@@ -14,8 +14,7 @@ import importlib
 from collections.abc import Callable, Sequence
 from typing import Protocol, cast
 
-from vendor_errors.catalog.model import ChannelRemap, VendorInfo
-from vendor_errors.catalog.schema import CatalogError
+from vendor_errors.catalog.model import CatalogError, ChannelRemap, VendorInfo
 from vendor_errors.parsers.decoding.candidates import Candidate
 from vendor_errors.parsers.decoding.directory import Directory
 from vendor_errors.parsers.fast.memo import Memo

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import orjson
 from vendor_errors import catalog
-from vendor_errors.catalog import CatalogError, rules
+from vendor_errors.catalog import CatalogError, compiled, rules
+from vendor_errors.catalog.loader import DATA_DIR
 from vendor_errors.processor.commands import catalog_draft, catalog_show
 
 EXPORT_COLUMNS = (
@@ -147,19 +148,24 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     draft.set_defaults(handler=catalog_draft.run)
 
 
-def _load(overlay: Path | None) -> catalog.Catalog | None:
+def _load(overlay: Path | None, validate: bool = False) -> catalog.Catalog | None:
     try:
-        return catalog.load(overlay)
+        return catalog.load(overlay, validate=validate)
     except CatalogError as exc:
         print(f"vendor-errors catalog: {exc}", file=sys.stderr)
         return None
 
 
 def _lint(args: argparse.Namespace) -> int:
-    loaded = _load(args.overlay)
+    loaded = _load(args.overlay, validate=True)  # the YAML itself, not its compiled form
     if loaded is None:
         return 1
     found = rules.problems(loaded)
+    if compiled.read(DATA_DIR) is None:
+        found.append(
+            f"{DATA_DIR / compiled.ARTIFACT} is missing or older than the data files: run "
+            f"`{compiled.COMPILE}` (until then every load validates the YAML)"
+        )
     for problem in found:
         print(f"vendor-errors catalog: {problem}", file=sys.stderr)
     if found:

@@ -20,7 +20,6 @@ from typing import BinaryIO
 from vendor_errors import catalog
 from vendor_errors.catalog.draft import Draft
 from vendor_errors.parsers import Extractor, GrokError, iter_records
-from vendor_errors.processor.privacy import redact_text
 
 PROG = "vendor-errors catalog draft"
 
@@ -79,6 +78,10 @@ def _open(path: str) -> Iterator[BinaryIO]:
 
 
 def _read(stream: BinaryIO, name: str, extractor: Extractor, draft: Draft) -> int:
+    # Imported here: every command builds this one's parser, and the privacy rules (their
+    # patterns, hashlib's OpenSSL) cost ~4 MiB of resident memory that only `draft` needs.
+    from vendor_errors.processor.privacy import redact_text
+
     records = 0
     for line, data in iter_records(stream, extractor.max_record_bytes):
         records += 1

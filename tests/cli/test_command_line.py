@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.metadata
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -121,3 +122,25 @@ def test_bash_completion_completes_commands_options_and_vendors(tmp_path: Path) 
     assert set(complete("scan", "--fo")) == {"--follow", "--format"}
     assert complete("scan", "--vendor", "we") == ["webex"]
     assert "--print-completion" in cli("--help").stdout
+
+
+def test_completion_offers_the_shells_shtab_supports() -> None:
+    import shtab
+    from vendor_errors.processor.cli import SHELLS
+
+    assert set(SHELLS) <= set(shtab.SUPPORTED_SHELLS)
+    for shell in SHELLS:
+        done = cli("--print-completion", shell)
+        assert done.returncode == 0 and "vendor-errors" in done.stdout, shell
+    done = cli("--print-completion", "nushell")
+    assert done.returncode == 2
+    assert "invalid choice: 'nushell'" in done.stderr
+
+
+def test_commands_other_than_completion_do_not_import_shtab() -> None:
+    probe = (
+        "import sys; from vendor_errors.processor import cli; cli.build_parser(); "
+        "print('shtab' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False"
