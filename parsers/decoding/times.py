@@ -161,7 +161,7 @@ def clock(token: str, end: int = 0) -> tuple[str, int] | None:
     same second is read once, its fraction added (a fraction is truncated to microseconds when
     read, and to milliseconds in the spelling events use; the second and the offset alone
     decide whether the time is valid and plausible). `end`, when known, is where the digits of
-    the fraction end."""
+    the fraction end (then a fraction that is not all digits is no time)."""
     if len(token) > 20 and (token[19] == "." or token[19] == ",") and token[10] in "T ":
         if not end:
             end = 20
@@ -173,8 +173,18 @@ def clock(token: str, end: int = 0) -> tuple[str, int] | None:
             base = _seconds_of.put(key, record_time(key))
         if base is None:
             return None
-        text, nanos = cast("tuple[str, int]", base)
-        digits = (token[20:end] + "00000")[:6]
+        text: str
+        nanos: int
+        text, nanos = base  # type: ignore[misc]  # a cast would cost a call per token
+        fraction = token[20:end]
+        if end == 23:  # milliseconds, the usual: one lookup checks and converts them
+            millis = _MILLIS.get(fraction)
+            if millis is None:
+                return None
+            return text[:20] + fraction + "Z", nanos + millis
+        if fraction and not (fraction.isascii() and fraction.isdigit()):
+            return None
+        digits = (fraction + "00000")[:6]
         return text[:20] + digits[:3] + "Z", nanos + int(digits) * 1_000
     return record_time(token)
 

@@ -12,6 +12,7 @@ no recipe. A recipe applied to a record's own tokens gives its result (`Recipe.a
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -50,7 +51,7 @@ class Recipe:
         self.outcome = outcome
         self.findings = findings
 
-    def apply(self, tokens: list[str], times: Times, source: Origin) -> Result:
+    def apply(self, tokens: Sequence[str], times: Times, source: Origin) -> Result:
         findings: list[Finding] = []
         stamp: str | None = None
         for recipe in self.findings:
@@ -78,7 +79,7 @@ class Recipe:
             )
         return Result(self.outcome, findings)
 
-    def gives(self, tokens: list[str], times: Times, result: Result) -> bool:
+    def gives(self, tokens: Sequence[str], times: Times, result: Result) -> bool:
         """The recipe, applied to a record's tokens, gives the record's own result."""
         if result.outcome != self.outcome or result.reason is not None:
             return False
@@ -214,7 +215,7 @@ def pieces_of(value: str, tokens: list[str]) -> Pieces | None:
     return tuple(pieces)
 
 
-def _fill(pieces: Pieces, tokens: list[str]) -> str:
+def _fill(pieces: Pieces, tokens: Sequence[str]) -> str:
     out = []
     for piece in pieces:
         if isinstance(piece, str):

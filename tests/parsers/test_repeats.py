@@ -199,6 +199,11 @@ TRAPS = [
     # A time that is no valid time in some copies (month 13).
     b'{{"@timestamp":"2024-{m}-01T12:00:{s:02d}.{f}Z","level":"error","url":"https://sms.8x8.com'
     b'/x","status":404,"body":{{"code":1300,"message":"Not found","errorId":"{u}"}}}}',
+    # A fraction of a second with a hex letter in some copies: the same signature, no time.
+    b'{{"ts":"2024-05-01T12:00:{s:02d}.{g}Z","level":"error","url":"https://sms.8x8.com/x",'
+    b'"status":404,"body":{{"code":1300,"message":"Not found","errorId":"{u}"}}}}',
+    b'{{"ts":"2024-05-01T12:00:{s:02d}.{g}999Z","level":"error","url":"https://sms.8x8.com/x",'
+    b'"status":404,"body":{{"code":1300,"message":"Not found","errorId":"{u}"}}}}',
     # Ids equal in some copies, different in others.
     b'{{"ts":"2024-05-01T12:00:{s:02d}.{f}Z","level":"error","url":"https://sms.8x8.com/x",'
     b'"status":404,"errors":[{{"code":1300,"errorId":"{u}","message":"m {u}"}},'
@@ -219,6 +224,7 @@ def test_traps() -> None:
                 "s": n % 60,
                 # Learnt from copies whose fraction is no status, met with one that is.
                 "f": ["123", "000", "999", "503", "429"][n % 5],
+                "g": ["123", "456", "789", "5a8", "0fe"][n % 5],
                 "h16": f"{rng.getrandbits(64):016x}",
                 "e": rng.choice(["1714564800", "1714564800123", "1002"]),
                 "m": ["05", "05", "05", "13"][n % 4],
