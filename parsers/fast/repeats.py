@@ -28,7 +28,9 @@ status in one set and not in the other ("12:00:00,503 Service Unavailable" is pr
 states a status): a line where a token's digits could matter fails the check.
 
 Memory is bounded: records up to `MAX_RECORD_BYTES`, at most `MAX_LINES` lines known (and as
-many seen once, and as many refused), `MAX_PER_SIGNATURE` lines per signature.
+many seen once, and as many refused, those by a hash), `MAX_PER_SIGNATURE` lines per signature,
+and of records over `LARGE_RECORD_BYTES` (a bulk request logged with its payload, a stack trace
+in a JSON field) at most `MAX_LARGE_LINES` lines.
 """
 
 from __future__ import annotations
@@ -56,8 +58,10 @@ from vendor_errors.parsers.fast.tokens import (
 from vendor_errors.parsers.result import Origin, Result
 from vendor_errors.parsers.stages import RecordStage
 
-MAX_RECORD_BYTES = 4096
+MAX_RECORD_BYTES = 64 * 1024
+LARGE_RECORD_BYTES = 4096  # lines over this hold more memory each: fewer are kept
 MAX_LINES = 1024
+MAX_LARGE_LINES = 16
 MAX_PER_SIGNATURE = 4
 MAX_TOKENS = 32
 
@@ -217,6 +221,7 @@ class Repeats:
 
     __slots__ = (
         "_inner",
+        "_large",
         "_lines",
         "_named",
         "_pending",
@@ -236,10 +241,15 @@ class Repeats:
         self._verify = verify  # the same route, without memos: analyses stand-in copies
         self._lines: Memo[bytes, list[Line]] = Memo(MAX_LINES)
         self.by_signature = self._lines.data
-        # Lines seen once with findings: their first copy's tokens and result; by signature.
-        self._pending: Memo[tuple[Any, ...], tuple[list[str], Result]] = Memo(MAX_LINES)
-        self._seen: Memo[bytes, bool] = Memo(MAX_LINES)
-        self._refused: Memo[bytes, bool] = Memo(MAX_LINES)
+        self._large = 0  # lines known of records over LARGE_RECORD_BYTES
+        # Lines seen once with findings: their first copy's tokens and result, by the hash of
+        # their key; signatures seen and refused, by their hash. A hash is a few bytes however
+        # long the record, and two records of one hash are no risk: a seen one is learnt from
+        # only if its key's hash is pending too, and the recipe must then give the first
+        # copy's own result (refused: analysed as it is).
+        self._pending: Memo[int, tuple[list[str], Result]] = Memo(MAX_LINES)
+        self._seen: Memo[int, bool] = Memo(MAX_LINES)
+        self._refused: Memo[int, bool] = Memo(MAX_LINES)
         # Vendor names and prefilter spellings that are hex digits only (`d365`): a token
         # holding one would name the vendor, so such a record is analysed as it is.
         self._words = hex_words(vendors)
@@ -262,49 +272,58 @@ class Repeats:
                     self.hits += 1
                     return line.recipe.apply(found[0], found[1], source)
         refused = self._refused.data
-        if signature in refused:
+        mark = hash(signature)  # computed by the lookup above: kept by the bytes object
+        if mark in refused:
             return self._inner(raw, text, source)
-        seen = self._seen.data.get(signature)
+        seen = self._seen.data.get(mark)
         if seen is not None:
             # A line with findings was seen with this signature: if this record is a copy,
             # learn the line from the two (its first copy's result checks the recipe).
             shape = _shape(raw)
             if shape is None:
-                self._refused.put(signature, True)
+                self._refused.put(mark, True)
             else:
-                first = self._pending.data.get(shape[0])
+                first = self._pending.data.get(hash(shape[0]))
                 if first is not None:
                     recipe = self._recipe(shape, *first)
                     learnt = None if recipe is None else self._keep(signature, lines, shape, recipe)
                     if learnt is None:
-                        self._refused.put(signature, True)
+                        self._refused.put(mark, True)
                     else:
                         found = learnt.tokens(raw, self._named)
                         if found is not None:
                             self.hits += 1
                             return learnt.recipe.apply(found[0], found[1], source)
         result = self._inner(raw, text, source)
-        if result.findings and signature not in refused:
+        if result.findings and mark not in refused:
             shape = _shape(raw)
             if shape is None:
-                self._refused.put(signature, True)
-            elif shape[0] not in self._pending.data:
-                self._pending.put(shape[0], ([token.decode() for token in shape[1]], result))
-                self._seen.put(signature, True)
+                self._refused.put(mark, True)
+            else:
+                key = hash(shape[0])
+                if key not in self._pending.data:
+                    self._pending.put(key, ([token.decode() for token in shape[1]], result))
+                    self._seen.put(mark, True)
         return result
 
     def _keep(
         self, signature: bytes, lines: list[Line] | None, shape: Shape, recipe: Recipe
     ) -> Line | None:
         key, _tokens, kinds, parts = shape
+        large = len(signature) > LARGE_RECORD_BYTES
+        if large and self._large >= MAX_LARGE_LINES:
+            return None
         line = Line(parts, kinds, key[2], recipe)
         if lines is None:
+            if len(self.by_signature) >= MAX_LINES:
+                self._large = 0  # the put empties the memo
             self._lines.put(signature, [line])
         elif len(lines) < MAX_PER_SIGNATURE:
             lines.append(line)
         else:
             return None
-        self._pending.data.pop(key, None)
+        self._large += large
+        self._pending.data.pop(hash(key), None)
         self.learnt += 1
         return line
 

@@ -9,6 +9,7 @@ import random
 import sys
 from pathlib import Path
 from typing import Any
+from uuid import uuid4
 
 import orjson
 import pytest
@@ -271,6 +272,33 @@ def test_the_lines_stay_bounded() -> None:
     assert extractor.paths.repeats is not None
     for layer in extractor.paths.repeats:
         assert len(layer.by_signature) <= MAX_LINES
+
+
+def test_large_lines_are_learnt_and_few_are_kept() -> None:
+    """A stack trace in a JSON field makes a line of several KiB: its copies come from the
+    recipe, as the general path gives them; only MAX_LARGE_LINES such lines are kept."""
+    extractor = Extractor(catalog.load())
+    frames = "".join(f"\\n\\tat com.acme.sms.Client{n}.send(Client.java:{n})" for n in range(160))
+    rng = random.Random(8)
+    for variant in range(repeats.MAX_LARGE_LINES + 4):
+        for n in range(3):
+            record = {
+                "@timestamp": f"2024-05-01T12:00:{n:02d}.{rng.randrange(1000):03d}Z",
+                "level": "ERROR",
+                "trace_id": f"{rng.getrandbits(128):032x}",
+                "message": f"8x8 send failed at step {'I' * (variant + 1)}",
+                "url": "https://sms.8x8.com/api/v1/subaccounts/acme/messages",
+                "status": 400,
+                "body": {"code": 1002, "message": "Invalid MSISDN", "errorId": str(uuid4())},
+                "stack_trace": f"com.acme.sms.SendException: 400{frames}",
+            }
+            raw = orjson.dumps(record)
+            assert repeats.LARGE_RECORD_BYTES < len(raw) <= repeats.MAX_RECORD_BYTES
+            _same(raw, extractor)
+    layer = extractor.paths.repeats[0]  # type: ignore[index]
+    # The second and third copies of the lines kept.
+    assert layer.hits == 2 * repeats.MAX_LARGE_LINES
+    assert sum(map(len, layer.by_signature.values())) == repeats.MAX_LARGE_LINES
 
 
 def test_tokens_are_ids_and_times_on_word_boundaries() -> None:
