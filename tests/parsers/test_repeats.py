@@ -334,3 +334,21 @@ def test_clock_reads_a_time_as_record_time_does(
     token = f"{year:04d}-{month:02d}-{day:02d}{t}{hour:02d}:17:{second:02d}{dot}{digits}{z}"
     assert times.clock(token) == times._record_time(token)
     assert times.clock(token) == times._record_time(token)  # from the memo
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.one_of(
+        st.integers(0, 10**17),
+        st.integers(1_500_000_000, 2_000_000_000).map(lambda s: s * 1000 + 999),
+        st.sampled_from([946_684_800, 4_102_444_800]).flatmap(
+            lambda edge: st.sampled_from([1, 1000, 10**6, 10**9]).map(lambda scale: edge * scale)
+        ),
+    ),
+    st.integers(-2, 2),
+    st.integers(0, 3),
+)
+def test_clock_reads_an_epoch_as_record_time_does(number: int, nudge: int, zeros: int) -> None:
+    token = "0" * zeros + str(max(0, number + nudge))
+    assert times.clock(token) == times._record_time(token)
+    assert times.clock(token) == times._record_time(token)  # from the memo
