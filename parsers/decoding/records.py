@@ -126,12 +126,14 @@ def _blocks(stream: BinaryIO, limit: int) -> Iterator[tuple[bytes, list[bytes]]]
                 continue
             chunk = chunk[newline + 1 :]
             skipping = False
-        data = pending + chunk if pending else chunk
-        cut = data.rfind(b"\n")
+        cut = chunk.rfind(b"\n")
         if cut < 0:
-            pending = data
+            pending += chunk
         else:
-            block, pending = data[:cut], data[cut + 1 :]
+            # One copy into the block (a view of the chunk joined), not two: each copy of a
+            # fresh MiB costs its page faults too.
+            block = b"".join((pending, memoryview(chunk)[:cut])) if pending else chunk[:cut]
+            pending = chunk[cut + 1 :]
             yield block, block.split(b"\n")
         if len(pending) > limit:
             head = pending[: limit + 1]  # one byte over: the extractor calls it too large
