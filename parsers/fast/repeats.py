@@ -35,7 +35,6 @@ in a JSON field) at most `MAX_LARGE_LINES` lines.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable
 from operator import itemgetter
 from typing import Any
@@ -137,9 +136,7 @@ class Line:
             if kind == TIME or (kind in (DIGITS, SECONDS) and n in self.clocks)
         )
 
-    def tokens(
-        self, raw: bytes, words: re.Pattern[str] | None
-    ) -> tuple[tuple[str, ...], Times] | None:
+    def tokens(self, raw: bytes, words: tuple[str, ...]) -> tuple[tuple[str, ...], Times] | None:
         """The record's tokens and times, when it is a copy of this line (else None)."""
         startswith = raw.startswith
         for literal, offset in self.checks:
@@ -154,8 +151,9 @@ class Line:
             return None
         if self.ids is not None:
             ids = " ".join(self.ids(tokens))
+            lowered = ids.lower()
             if self.lower:
-                if ids != ids.lower():
+                if ids != lowered:
                     return None  # another case: as trace ids are read, another value
             else:
                 upper = self.upper
@@ -166,8 +164,9 @@ class Line:
             for zero in self.zeros:
                 if zero in ids:
                     return None  # all zeros: no id
-            if words is not None and words.search(ids) is not None:
-                return None  # a vendor's name in an id
+            for word in words:
+                if word in lowered:
+                    return None  # a vendor's name in an id, in any case
         for n, head in self.digits:
             token = tokens[n]
             if token[:3] != head or not token.replace(".", "", 1).isdigit():
@@ -253,11 +252,7 @@ class Repeats:
         # Vendor names and prefilter spellings that are hex digits only (`d365`): a token
         # holding one would name the vendor, so such a record is analysed as it is.
         self._words = hex_words(vendors)
-        self._named = (
-            re.compile("|".join(re.escape(word.decode()) for word in self._words), re.IGNORECASE)
-            if self._words
-            else None
-        )
+        self._named = tuple(word.decode() for word in self._words)  # as text, lower case
         self.hits = self.learnt = 0
 
     def record(self, raw: bytes | str, text: str | None, source: Origin) -> Result:
