@@ -44,7 +44,7 @@ class PrintCompletion(argparse.Action):
     ) -> None:
         import shtab
 
-        print(shtab.complete(parser, values, preamble=_COMPLETION_PREAMBLE))
+        print(shtab.complete(parser, values, preamble=_COMPLETION_PREAMBLE.get(values, "")))
         parser.exit(0)
 
 

@@ -152,7 +152,7 @@ def _scan(
     name: str,
     extractor: Extractor,
     summary: Summary,
-    write: Callable[[bytes], object] | None,
+    write: Callable[[bytes | bytearray], object] | None,
     progress: Progress | None,
     line_base: int = 0,
 ) -> None:

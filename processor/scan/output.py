@@ -27,7 +27,7 @@ class AtomicFile:
         os.fchmod(fd, 0o666 & ~umask)
         self.stream: BinaryIO = os.fdopen(fd, "wb")
 
-    def write(self, data: bytes) -> int:
+    def write(self, data: bytes | bytearray) -> int:
         return self.stream.write(data)
 
     def flush(self) -> None:
