@@ -20,8 +20,10 @@ with a new extractor, as the command does (nothing learnt by the previous round 
 and the outage files (top entries by own time). Not a test: the figures go into the README.
 
 Last, resident memory (`resident_memory`): the peak RSS of the real command, a new process
-per run, on each file with both outputs and on an empty file (start-up), beside the bare
-orjson loop's measured the same way; the highest of three runs.
+per run, with both outputs, on each file, on one more (as many records as the all-errors
+file: vendor errors whose keys and texts never repeat, the worst case for the parsers'
+caches: `generate_unique`) and on an empty file (start-up), beside the bare orjson loop's
+measured the same way; the highest of three runs.
 """
 
 from __future__ import annotations
@@ -418,11 +420,10 @@ def main() -> None:
                 print(f"\nprofile of the {name} file (top 15 by own time):")
                 stats = pstats.Stats(profiler, stream=sys.stdout)
                 stats.sort_stats("tottime").print_stats(15)
-        resident_memory(
-            {"5% file": mixed, "outage file": outage, "all-errors file": errors},
-            empty,
-            rounds=min(args.repeat, 3),
-        )
+        unique = Path(tmp, "unique.jsonl")
+        generate_unique(unique, error_records)
+        files = {"5% file": mixed, "outage file": outage, "all-errors file": errors}
+        resident_memory(files | {"unique file": unique}, empty, rounds=min(args.repeat, 3))
 
 
 # -- resident memory ---------------------------------------------------------------------------
@@ -445,6 +446,34 @@ with open(sys.argv[1], "rb") as stream:
 """
 # What the `vendor-errors` command runs (its console script), arguments after the code.
 SCAN = "import sys\nfrom vendor_errors.processor.cli import main\nmain(sys.argv[1:])\n"
+
+
+def _json_object(raw: bytes) -> dict[str, Any] | None:
+    try:
+        value = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return None  # the corpus has cut-off records too
+    return value if isinstance(value, dict) else None
+
+
+def generate_unique(path: Path, records: int, seed: int = 17) -> None:
+    """Vendor errors (the bench's shapes and the corpus's objects, in turn) whose keys and
+    texts never repeat: each record has a field of its own, a new name and new words. The
+    worst case for every cache of the parsers (keys, texts, templates, repeated lines): they
+    fill up and start over."""
+    rng = random.Random(seed)
+    shapes = [shape for shape in outage_shapes() if _json_object(shape) is not None]
+    with path.open("wb") as out:
+        for i in range(records):
+            ts = f"2024-05-01T12:{(i // 60000) % 60:02d}:{(i // 1000) % 60:02d}.{i % 1000:03d}Z"
+            record = None
+            if i % 2 == 0:
+                record = _json_object(freshen(rng.choice(shapes), rng, 1714564800 + i / 1000))
+            if record is None:
+                record = error_record(rng, ts)
+            words = " ".join(f"w{rng.getrandbits(20)}" for _ in range(rng.randrange(1, 30)))
+            record[f"k{rng.getrandbits(40):x}"] = f"note {words}"
+            out.write(orjson.dumps(record) + b"\n")
 
 
 def peak_rss(code: str, *args: str) -> int:
