@@ -30,7 +30,7 @@ from vendor_errors.parsers.fast.memo import Memo
 from vendor_errors.parsers.result import Origin, Result
 from vendor_errors.parsers.stages import JsonStage
 
-MEMO_LIMIT = 20_000
+MEMO_LIMIT = 4096  # keys as written; as parsers/decoding/fields.py's memo of them
 _FAILED_LEVELS = ERROR_LEVELS | {"warn", "warning", "wrn"}
 
 # What a key tells triage (plain ints for speed, like the roles).
