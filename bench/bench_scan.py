@@ -18,6 +18,12 @@ turn, so that a burst of load on a shared machine hits all of them alike. Each s
 with a new extractor, as the command does (nothing learnt by the previous round carries over).
 `--profile` adds a cProfile of the scans of the 5%
 and the outage files (top entries by own time). Not a test: the figures go into the README.
+
+Last, resident memory (`resident_memory`): the peak RSS of the real command, a new process
+per run, with both outputs, on each file, on one more (as many records as the all-errors
+file: vendor errors whose keys and texts never repeat, the worst case for the parsers'
+caches: `generate_unique`) and on an empty file (start-up), beside the bare orjson loop's
+measured the same way; the highest of three runs.
 """
 
 from __future__ import annotations
@@ -414,6 +420,102 @@ def main() -> None:
                 print(f"\nprofile of the {name} file (top 15 by own time):")
                 stats = pstats.Stats(profiler, stream=sys.stdout)
                 stats.sort_stats("tottime").print_stats(15)
+        unique = Path(tmp, "unique.jsonl")
+        generate_unique(unique, error_records)
+        files = {"5% file": mixed, "outage file": outage, "all-errors file": errors}
+        resident_memory(files | {"unique file": unique}, empty, rounds=min(args.repeat, 3))
+
+
+# -- resident memory ---------------------------------------------------------------------------
+
+# Each run reports its own peak (VmHWM) when done, on the file descriptor in BENCH_PEAK_FD:
+# the rusage of a child would count the pages of this process it was forked from.
+_REPORT_PEAK = """\
+import os
+with open("/proc/self/status") as status:
+    peak = next(line.split()[1] for line in status if line.startswith("VmHWM:"))
+os.write(int(os.environ["BENCH_PEAK_FD"]), peak.encode())
+"""
+BARE_LOOP = """\
+import sys
+import orjson
+loads = orjson.loads
+with open(sys.argv[1], "rb") as stream:
+    for line in stream:
+        loads(line)
+"""
+# What the `vendor-errors` command runs (its console script), arguments after the code.
+SCAN = "import sys\nfrom vendor_errors.processor.cli import main\nmain(sys.argv[1:])\n"
+
+
+def _json_object(raw: bytes) -> dict[str, Any] | None:
+    try:
+        value = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return None  # the corpus has cut-off records too
+    return value if isinstance(value, dict) else None
+
+
+def generate_unique(path: Path, records: int, seed: int = 17) -> None:
+    """Vendor errors (the bench's shapes and the corpus's objects, in turn) whose keys and
+    texts never repeat: each record has a field of its own, a new name and new words. The
+    worst case for every cache of the parsers (keys, texts, templates, repeated lines): they
+    fill up and start over."""
+    rng = random.Random(seed)
+    shapes = [shape for shape in outage_shapes() if _json_object(shape) is not None]
+    with path.open("wb") as out:
+        for i in range(records):
+            ts = f"2024-05-01T12:{(i // 60000) % 60:02d}:{(i // 1000) % 60:02d}.{i % 1000:03d}Z"
+            record = None
+            if i % 2 == 0:
+                record = _json_object(freshen(rng.choice(shapes), rng, 1714564800 + i / 1000))
+            if record is None:
+                record = error_record(rng, ts)
+            words = " ".join(f"w{rng.getrandbits(20)}" for _ in range(rng.randrange(1, 30)))
+            record[f"k{rng.getrandbits(40):x}"] = f"note {words}"
+            out.write(orjson.dumps(record) + b"\n")
+
+
+def peak_rss(code: str, *args: str) -> int:
+    """The peak resident set (bytes) of a new interpreter running `code` with `args`, its
+    standard output to /dev/null."""
+    read, write = os.pipe()
+    with os.fdopen(read, "rb") as report, open(os.devnull, "wb") as null:
+        try:
+            subprocess.run(
+                [sys.executable, "-c", f"{code}\n{_REPORT_PEAK}", *args],
+                stdout=null,
+                pass_fds=(write,),
+                env={**os.environ, "BENCH_PEAK_FD": str(write)},
+                cwd=Path(__file__).resolve().parents[1],
+                check=True,
+            )
+        finally:
+            os.close(write)  # the child's copy is closed: the read ends with its report
+        return int(report.read()) * 1024
+
+
+def resident_memory(files: dict[str, Path], empty: Path, rounds: int = 3) -> None:
+    """Peak RSS of the real `vendor-errors scan` (a new process each time, both outputs) on each
+    file and on an empty one (start-up), beside the bare orjson loop's, measured the same way
+    on the first file; the highest of `rounds` runs."""
+    first = next(iter(files.values()))
+    runs: list[tuple[str, tuple[str, ...]]] = [
+        ("bare orjson.loads loop", (BARE_LOOP, str(first))),
+        ("scan, empty file (start-up)", (SCAN, "scan", str(empty), "--format", "jsonl")),
+    ]
+    for name, path in files.items():
+        for output in ("jsonl", "table"):
+            runs.append(
+                (f"scan --format {output}, {name}", (SCAN, "scan", str(path), "--format", output))
+            )
+    peaks = [0] * len(runs)
+    for _ in range(rounds):
+        for index, (_name, command) in enumerate(runs):
+            peaks[index] = max(peaks[index], peak_rss(*command))
+    print(f"\npeak resident memory, highest of {rounds} runs (each a new process):")
+    for (name, _command), peak in zip(runs, peaks, strict=True):
+        print(f"  {name:<40}{peak / 2**20:>7.1f} MiB {peak / peaks[0]:>6.2f}x the bare loop")
 
 
 if __name__ == "__main__":

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from importlib import resources
 from typing import Any, Literal, TypedDict
 
 Outcome = Literal["error_found", "no_error", "undecodable"]
@@ -52,6 +51,10 @@ class Event(TypedDict):
 def event_schema() -> dict[str, Any]:
     """The JSON Schema of `Event` (draft 2020-12), as shipped in the package
     (vendor_errors/parsers/schemas/event.schema.json; docs/events.md)."""
+    # Imported here: importlib.resources brings tempfile, shutil, bz2 and lzma with it, ~1 MiB
+    # of resident memory for every process that only parses records.
+    from importlib import resources
+
     text = resources.files(__package__).joinpath("schemas", "event.schema.json").read_text()
     schema: dict[str, Any] = json.loads(text)
     return schema

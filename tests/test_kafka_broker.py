@@ -12,11 +12,15 @@ from tests.support.kafka_broker import KafkaBroker
 
 
 def _produce(bootstrap: str, topic: str, values: list[bytes]) -> None:
-    producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all", retries=5)
+    # Generous retries: after a restart the partitions' leaders come back a little after the
+    # listener (seconds on a loaded machine); each send must be acknowledged, not only flushed.
+    producer = KafkaProducer(
+        bootstrap_servers=bootstrap, acks="all", retries=30, retry_backoff_ms=500
+    )
     try:
-        for value in values:
-            producer.send(topic, value)
-        producer.flush(timeout=30)
+        sent = [producer.send(topic, value) for value in values]
+        for future in sent:
+            future.get(timeout=60)
     finally:
         producer.close()
 
@@ -28,7 +32,7 @@ def _consume(bootstrap: str, topic: str, expected: int) -> list[bytes]:
         group_id=f"fixture-test-{uuid.uuid4().hex[:8]}",
         auto_offset_reset="earliest",
         enable_auto_commit=False,
-        consumer_timeout_ms=20_000,
+        consumer_timeout_ms=60_000,
     )
     seen: list[bytes] = []
     try:

@@ -45,6 +45,7 @@ def test_the_wheel_ships_catalog_data_patterns_schema_and_the_command(wheel: Pat
     assert "vendor_errors/catalog/README.md" in names
     grok = {p.name for p in (ROOT / "parsers" / "decoding" / "patterns").glob("*.grok")}
     assert grok and {f"vendor_errors/parsers/decoding/patterns/{name}" for name in grok} <= names
+    assert "vendor_errors/parsers/decoding/patterns/layouts.json" in names  # read without pyparsing
     assert "vendor_errors/parsers/schemas/event.schema.json" in names  # docs/events.md
     assert "vendor_errors/processor/commands/scan.py" in names
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))

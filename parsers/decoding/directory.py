@@ -24,8 +24,10 @@ from vendor_errors.parsers.decoding.fields import (
 )
 from vendor_errors.parsers.fast.memo import Memo
 
-MEMO_LIMIT = 10_000
-CHANNEL_MEMO_LIMIT = 20_000
+# Hosts, names and texts (up to 200 characters) seen; a stream of unique ones costs a refill,
+# never memory: at 10,000 texts a full memo held ~3 MiB.
+MEMO_LIMIT = 4096
+CHANNEL_MEMO_LIMIT = 4096
 _EMPTY: frozenset[str] = frozenset()
 _NOT_ALNUM = re.compile(r"[^a-z0-9]+")
 

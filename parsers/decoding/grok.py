@@ -7,19 +7,35 @@ or more; `%{NAME}` matches the base pattern NAME of `patterns/base.grok` and `%{
 also captures it as `field`. Patterns are parsed with pyparsing when the parser is built, never
 per record; every layout becomes one alternative of one compiled regex, tried on the first line
 of a record (at most `MAX_LINE_CHARS`, which bounds the cost of a pathological line).
+
+The shipped layouts are also kept translated (`patterns/layouts.json`, written by
+`python -m vendor_errors.parsers.decoding.grok_compile`): read as they are when they were made from
+the .grok files as they are now, so that a process without patterns of its own never imports
+pyparsing (~6 MiB of resident memory, a quarter of `scan`'s start-up). An edited .grok file
+is translated again; tests/parsers/test_grok_compiled.py fails until the artifact is rewritten.
 """
 
 from __future__ import annotations
 
 import re
+import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING, NamedTuple
 
-import pyparsing as pp
+import orjson
+
+if TYPE_CHECKING:
+    import pyparsing as pp
 
 PATTERN_DIR = Path(__file__).parent / "patterns"
 MAX_LINE_CHARS = 4096
+ARTIFACT = "layouts.json"
+# Bumped when the artifact's layout or the translation changes; another format is not read.
+FORMAT = 1
+COMPILE = "python -m vendor_errors.parsers.decoding.grok_compile"  # grok_compile.py
 
 
 class GrokError(ValueError):
@@ -40,7 +56,10 @@ class _Literal:
 _SPACE_TOKEN = object()
 
 
+@cache
 def _grammar() -> pp.ParserElement:
+    import pyparsing as pp
+
     name = pp.Word(pp.srange("[A-Z0-9_]"))
     field = pp.Word(pp.alphanums + "_.@-")
     macro = (
@@ -51,9 +70,6 @@ def _grammar() -> pp.ParserElement:
     grammar = pp.ZeroOrMore(macro | space | literal) + pp.StringEnd()
     grammar.leave_whitespace()
     return grammar
-
-
-_GRAMMAR = _grammar()
 
 
 def read_definitions(path: Path) -> dict[str, str]:
@@ -74,12 +90,25 @@ BASE = read_definitions(PATTERN_DIR / "base.grok")
 LAYOUTS = read_definitions(PATTERN_DIR / "layouts.grok")
 
 
-def _translate(pattern: str, base: dict[str, str], groups: list[str], prefix: str) -> str:
+class Translated(NamedTuple):
+    """A layout as a regex: its captures named `<prefix><n>`, the n-th capturing `fields[n]`."""
+
+    name: str
+    body: str
+    prefix: str
+    fields: tuple[str, ...]
+
+
+def translate(name: str, pattern: str, prefix: str, base: dict[str, str] = BASE) -> Translated:
+    """`pattern` as a regex (GrokError if it does not parse or names an unknown base)."""
+    import pyparsing as pp  # imported by the first translation only (the module's docstring)
+
     try:
-        tokens = _GRAMMAR.parse_string(pattern, parse_all=True)
+        tokens = _grammar().parse_string(pattern, parse_all=True)
     except pp.ParseException as exc:
         raise GrokError(f"pattern {pattern!r}: cannot parse at column {exc.col}") from None
     parts: list[str] = []
+    groups: list[str] = []
     for token in tokens:
         if token is _SPACE_TOKEN:
             parts.append(r"[ \t]+")
@@ -95,7 +124,52 @@ def _translate(pattern: str, base: dict[str, str], groups: list[str], prefix: st
                 group = f"{prefix}{len(groups)}"
                 groups.append(token.field)
                 parts.append(f"(?P<{group}>{body})")
-    return "".join(parts)
+    return Translated(name, "".join(parts), prefix, tuple(groups))
+
+
+# -- the shipped layouts, translated ahead (see the module's docstring) ----------------------
+
+_SHIPPED_PREFIX = "s{}_"  # the n-th shipped layout's captures; users' layouts get "g{}_"
+
+
+def digest(directory: Path = PATTERN_DIR) -> str:
+    """A checksum of the .grok files (names, sizes, bytes) and of FORMAT: CRC-32, which
+    detects an edit (all it is for), as the compiled catalog's digest does."""
+    crc = zlib.crc32(f"vendor-errors grok {FORMAT}\n".encode())
+    for path in sorted(directory.glob("*.grok")):
+        content = path.read_bytes()
+        crc = zlib.crc32(f"{path.name}\n{len(content)}\n".encode(), crc)
+        crc = zlib.crc32(content, crc)
+    return f"crc32:{crc:08x}"
+
+
+def translate_shipped(
+    layouts: dict[str, str] = LAYOUTS, base: dict[str, str] = BASE
+) -> list[Translated]:
+    return [
+        translate(name, pattern, _SHIPPED_PREFIX.format(n), base)
+        for n, (name, pattern) in enumerate(layouts.items())
+    ]
+
+
+def read_artifact(directory: Path = PATTERN_DIR) -> list[Translated] | None:
+    """The shipped layouts as translated ahead; None when there is no artifact, or it was
+    made from other .grok files or in another format."""
+    try:
+        doc = orjson.loads((directory / ARTIFACT).read_bytes())
+    except FileNotFoundError:
+        return None
+    if doc.get("format") != FORMAT or doc.get("digest") != digest(directory):
+        return None
+    return [
+        Translated(name, body, prefix, tuple(fields))
+        for name, body, prefix, fields in doc["layouts"]
+    ]
+
+
+def shipped() -> list[Translated]:
+    """The shipped layouts, from the artifact when it is current."""
+    return read_artifact() or translate_shipped()
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,17 +182,25 @@ class LayoutMatch:
 class Layouts:
     """Named grok layouts compiled into one anchored alternation."""
 
-    def __init__(self, layouts: Iterable[tuple[str, str]], base: dict[str, str] = BASE) -> None:
+    def __init__(
+        self,
+        layouts: Iterable[tuple[str, str]],
+        base: dict[str, str] = BASE,
+        translated: Sequence[Translated] = (),
+    ) -> None:
+        """`layouts`: (name, pattern) pairs, translated now; then `translated` ones."""
+        every = [
+            translate(name, pattern, f"g{index}_", base)
+            for index, (name, pattern) in enumerate(layouts)
+        ]
+        every += translated
         alternatives: list[str] = []
         self._names: list[str] = []
         self._fields: list[list[tuple[str, str]]] = []
-        for index, (name, pattern) in enumerate(layouts):
-            groups: list[str] = []
-            prefix = f"g{index}_"
-            body = _translate(pattern, base, groups, prefix)
+        for index, (name, body, prefix, fields) in enumerate(every):
             alternatives.append(f"(?:{body})(?P<l{index}>)")
             self._names.append(name)
-            self._fields.append([(f"{prefix}{i}", field) for i, field in enumerate(groups)])
+            self._fields.append([(f"{prefix}{i}", field) for i, field in enumerate(fields)])
         try:
             self._regex = re.compile("|".join(alternatives)) if alternatives else None
         except re.error as exc:  # a base pattern with a broken regex
@@ -128,7 +210,7 @@ class Layouts:
     def default(cls, extra: Sequence[str] = ()) -> Layouts:
         """Users' patterns (tried first, named `custom_<n>`), then the shipped layouts."""
         custom = [(f"custom_{n}", pattern) for n, pattern in enumerate(extra, 1)]
-        return cls([*custom, *LAYOUTS.items()])
+        return cls(custom, translated=shipped())
 
     def match(self, line: str, start: int = 0) -> LayoutMatch | None:
         """The first layout matching `line` from `start` (`message_start` counts from 0)."""

@@ -194,7 +194,11 @@ def _template(raw: bytes, roles: Roles) -> tuple[bytes, list[Any]] | None:
         return None
     values: list[Any] = []
     template = template_of(obj, values, [], roles)
-    return None if template is None else (orjson.dumps(template), values)
+    if template is None:
+        return None
+    # A copy of its own size: the key is kept in an Entry, and orjson's bytes keep the KiBs
+    # of buffer they were written into.
+    return bytes(memoryview(orjson.dumps(template))), values
 
 
 def _decode_with(

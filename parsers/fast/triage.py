@@ -30,8 +30,14 @@ from vendor_errors.parsers.fast.memo import Memo
 from vendor_errors.parsers.result import Origin, Result
 from vendor_errors.parsers.stages import JsonStage
 
-MEMO_LIMIT = 20_000
+MEMO_LIMIT = 4096  # keys as written; as parsers/decoding/fields.py's memo of them
 _FAILED_LEVELS = ERROR_LEVELS | {"warn", "warning", "wrn"}
+# Levels that say "fine". Only these make a record calm: a level field holding anything else (a
+# time, a logger's name, a level word we do not know) says nothing, and the record is looked at.
+_CALM_LEVELS = frozenset(
+    {"trace", "trc", "verbose", "vrb", "debug", "dbg", "info", "inf", "information"}
+    | {"informational", "notice", "fine", "finer", "finest", "config"}
+)
 
 # What a key tells triage (plain ints for speed, like the roles).
 K_OTHER = 0
@@ -116,9 +122,10 @@ class Triage:
                     if "ode" in value or "ODE" in value or " err:" in value:
                         return True
                 elif kind == K_LEVEL:
-                    if value.lower() in _FAILED_LEVELS:
+                    level = value.lower()
+                    if level in _FAILED_LEVELS:
                         look.failed = True
-                    else:
+                    elif level in _CALM_LEVELS:
                         look.calm = True
                 elif kind == K_STATUS:
                     status = as_status(value)

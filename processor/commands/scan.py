@@ -152,7 +152,7 @@ def _scan(
     name: str,
     extractor: Extractor,
     summary: Summary,
-    write: Callable[[bytes], object] | None,
+    write: Callable[[bytes | bytearray], object] | None,
     progress: Progress | None,
     line_base: int = 0,
 ) -> None:
@@ -164,6 +164,7 @@ def _scan(
     add_findings = summary.add_findings
     outcomes, reasons = summary.outcomes, summary.reasons
     dumps = orjson.dumps
+    newline = orjson.OPT_APPEND_NEWLINE
     for item in iter_batches(stream, extractor.max_record_bytes):
         if isinstance(item, Batch):
             # Consecutive one-line JSON records: the batch entry point screens them all at
@@ -176,7 +177,10 @@ def _scan(
 
             quiet, noted = extract_many(batch.lines, source_of, block=batch.block, json_lines=True)
             summary.add_quiet(quiet)
-            events: list[bytes] = []  # written once per batch: one call instead of one per event
+            # Written once per batch: one call instead of one per event. Copied into one
+            # buffer as they come: orjson gives each event a buffer of several KiB, and a
+            # batch's thousands of them held in a list took tens of MiB.
+            events = bytearray()
             for _index, result in noted:  # Summary.add, inlined: a batch has thousands
                 outcomes[result.outcome] += 1
                 if result.reason is not None:
@@ -185,18 +189,17 @@ def _scan(
                     findings = add_findings(result)
                     if write is not None:
                         for finding in findings:
-                            events.append(dumps(finding.event))
+                            events += dumps(finding.event, option=newline)
             summary.records += len(noted)
             if events and write is not None:
-                events.append(b"")
-                write(b"\n".join(events))
+                write(events)
         else:
             line, data = item
             result = extract(data, {"file": name, "line": line + line_base})
             findings = add(result)
             if write is not None:
                 for finding in findings:
-                    write(dumps(finding.event) + b"\n")
+                    write(dumps(finding.event, option=newline))
         if progress is not None:
             progress.update(summary.records, position(stream))
 

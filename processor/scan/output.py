@@ -8,7 +8,6 @@ interrupted leaves FILE as it was. A reader never sees half an output.
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 from typing import BinaryIO
 
@@ -17,6 +16,8 @@ class AtomicFile:
     """A binary file written under a temporary name, renamed to `path` by `commit()`."""
 
     def __init__(self, path: str | Path) -> None:
+        import tempfile  # only with --output: with its imports, ~1 MiB for every other scan
+
         self.path = Path(path)
         directory = self.path.parent
         fd, temporary = tempfile.mkstemp(prefix=f".{self.path.name}.", dir=directory)
@@ -27,7 +28,7 @@ class AtomicFile:
         os.fchmod(fd, 0o666 & ~umask)
         self.stream: BinaryIO = os.fdopen(fd, "wb")
 
-    def write(self, data: bytes) -> int:
+    def write(self, data: bytes | bytearray) -> int:
         return self.stream.write(data)
 
     def flush(self) -> None:

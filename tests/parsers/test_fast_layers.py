@@ -158,6 +158,13 @@ def test_triage_has_one_blind_spot() -> None:
     assert triage.json(blind, SOURCE).outcome == "no_error"
     for seen in ({**blind, "level": "warn"}, {**blind, "status": 503}, {"msg": blind["msg"]}):
         assert _stable(triage.json(seen, SOURCE)) == _stable(paths.general.json(seen, SOURCE))
+    # Only a level that says "fine" is the blind spot: a level field holding something else (a
+    # time, a logger's name; found by tests/parsers/test_repeats.py's hypothesis records) is
+    # no sign that the call went well.
+    for level in ("2024-05-01T12:00:00.072Z", "com.acme.Sms", "LEVEL_UNSET", ""):
+        odd = {**blind, "level": level}
+        assert paths.general.json(odd, SOURCE).outcome == "error_found", level
+        assert _stable(triage.json(odd, SOURCE)) == _stable(paths.general.json(odd, SOURCE))
 
 
 # -- repeated records -----------------------------------------------------------------------

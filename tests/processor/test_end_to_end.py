@@ -57,7 +57,7 @@ def test_sample_logs_come_out_as_exactly_the_expected_errors(
             lambda: (
                 {v for _, v in metric_samples(running.port, "vendor_errors_consumer_lag")} == {0.0}
             ),
-            10,
+            30,  # a loaded machine can delay the once-a-second measurement by several seconds
             "zero lag",
         )
         port = running.port
