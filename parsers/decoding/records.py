@@ -129,12 +129,14 @@ def _blocks(stream: BinaryIO, limit: int) -> Iterator[tuple[bytes, list[bytes]]]
                 continue
             chunk = chunk[newline + 1 :]
             skipping = False
-        data = pending + chunk if pending else chunk
-        cut = data.rfind(b"\n")
+        cut = chunk.rfind(b"\n")
         if cut < 0:
-            pending = data
+            pending += chunk
         else:
-            block, pending = data[:cut], data[cut + 1 :]
+            # One copy into the block (a view of the chunk joined), not two: each copy of a
+            # fresh MiB costs its page faults too.
+            block = b"".join((pending, memoryview(chunk)[:cut])) if pending else chunk[:cut]
+            pending = chunk[cut + 1 :]
             yield block, block.split(b"\n")
         if len(pending) > limit:
             head = pending[: limit + 1]  # one byte over: the extractor calls it too large
@@ -145,15 +147,21 @@ def _blocks(stream: BinaryIO, limit: int) -> Iterator[tuple[bytes, list[bytes]]]
         yield pending, [pending]
 
 
-def _one_json_object_per_line(block: bytes, lines: list[bytes]) -> bool:
-    """Every line of the block starts with `{` and ends with `}` (no blank lines, no CR)."""
-    # The first and the last byte of each line, joined (an empty line has neither): a few
-    # times cheaper than counting `}\n{` in the block.
-    firsts = b"".join(map(_first_byte, lines))
+def _ends(lines: list[bytes]) -> tuple[bytes, bytes]:
+    """The first and the last byte of each line, each joined (an empty line has neither): a
+    few times cheaper than counting `}\n{` in the block, and read once per block."""
+    return b"".join(map(_first_byte, lines)), b"".join(map(_last_byte, lines))
+
+
+def _one_json_object_per_line(
+    block: bytes, lines: list[bytes], firsts: bytes, lasts: bytes
+) -> bool:
+    """Every line of the block starts with `{` and ends with `}` (no blank lines, no CR);
+    `firsts` and `lasts` are the lines' `_ends`."""
     return (
         len(firsts) == len(lines)
         and not firsts.strip(b"{")
-        and not b"".join(map(_last_byte, lines)).strip(b"}")
+        and not lasts.strip(b"}")
         and b"\r" not in block
     )
 
@@ -230,17 +238,20 @@ def iter_batches(
     grouper = _Grouper(max_record_bytes)
     number = 0
     for block, lines in _blocks(stream, max_record_bytes):
-        if grouper.idle and _one_json_object_per_line(block, lines):
+        firsts, lasts = _ends(lines)
+        if grouper.idle and _one_json_object_per_line(block, lines, firsts, lasts):
             done = grouper.flush()
             if done is not None:
                 yield done
             yield Batch(number + 1, lines, block)
             number += len(lines)
             continue
-        if block.count(b"}\n{") >= MIN_RUN:
-            yield from _mixed(block, lines, number, grouper)
-            number += len(lines)
-            continue
+        if firsts.count(b"{") >= MIN_RUN:
+            odd = _odd_lines(block, lines, max_record_bytes, firsts, lasts)
+            if len(lines) - len(odd) >= MIN_RUN:
+                yield from _mixed(block, lines, number, grouper, odd)
+                number += len(lines)
+                continue
         feed = grouper.feed
         for line in lines:
             number += 1
@@ -253,7 +264,7 @@ def iter_batches(
 
 
 def _mixed(
-    block: bytes, lines: list[bytes], number: int, grouper: _Grouper
+    block: bytes, lines: list[bytes], number: int, grouper: _Grouper, odd: list[int]
 ) -> Iterator[tuple[int, bytes] | Batch]:
     """The records of a block of JSON lines among others (a line cut by a shipper, a stack
     trace): exactly what feeding every line to `grouper` gives, with the runs of one-line
@@ -263,12 +274,13 @@ def _mixed(
     `{...}` line cannot continue it (`_continues` is false for `{`): so in a run of such lines
     met while the grouper is idle, each is a record of its own, but for the last, which the
     line after the run may continue (an indented line, `Caused by:`) or, at the block's end,
-    the next block's first line. Short runs are fed: a batch costs more than a few lines."""
+    the next block's first line. Short runs are fed: a batch costs more than a few lines.
+    `odd`: the block's `_odd_lines`."""
     limit = grouper.limit
     count = len(lines)
     feed = grouper.feed
     index = 0
-    for stop in (*_odd_lines(block, lines, limit), count):
+    for stop in (*odd, count):
         while index < stop:  # lines[index:stop] are `{...}` lines
             if grouper.idle:
                 end = stop
@@ -293,11 +305,13 @@ def _mixed(
             index = stop + 1
 
 
-def _odd_lines(block: bytes, lines: list[bytes], limit: int) -> list[int]:
+def _odd_lines(
+    block: bytes, lines: list[bytes], limit: int, firsts: bytes, lasts: bytes
+) -> list[int]:
     """Indexes of the lines that are not one whole `{...}` line as the grouper reads it (no
-    CR, within the limit: `feed` cuts a longer one, and its cut head is no `{...}`)."""
+    CR, within the limit: `feed` cuts a longer one, and its cut head is no `{...}`).
+    `firsts` and `lasts` are the lines' `_ends`."""
     count = len(lines)
-    firsts = b"".join(map(_first_byte, lines))
     if (
         len(firsts) != count  # an empty line
         or b"\r" in block
@@ -309,7 +323,6 @@ def _odd_lines(block: bytes, lines: list[bytes], limit: int) -> list[int]:
             if line[:1] != b"{" or line[-1:] != b"}" or len(line) > limit or b"\r" in line
         ]
     # One byte per line, 1 where it does not open (close) like `{...}`, ORed as integers.
-    lasts = b"".join(map(_last_byte, lines))
     odd = int.from_bytes(firsts.translate(_NOT_OPENING), "big") | int.from_bytes(
         lasts.translate(_NOT_CLOSING), "big"
     )

@@ -161,7 +161,7 @@ def clock(token: str, end: int = 0) -> tuple[str, int] | None:
     same second is read once, its fraction added (a fraction is truncated to microseconds when
     read, and to milliseconds in the spelling events use; the second and the offset alone
     decide whether the time is valid and plausible). `end`, when known, is where the digits of
-    the fraction end."""
+    the fraction end (then a fraction that is not all digits is no time)."""
     if len(token) > 20 and (token[19] == "." or token[19] == ",") and token[10] in "T ":
         if not end:
             end = 20
@@ -173,12 +173,45 @@ def clock(token: str, end: int = 0) -> tuple[str, int] | None:
             base = _seconds_of.put(key, record_time(key))
         if base is None:
             return None
-        text, nanos = cast("tuple[str, int]", base)
-        digits = (token[20:end] + "00000")[:6]
+        text: str
+        nanos: int
+        text, nanos = base  # type: ignore[misc]  # a cast would cost a call per token
+        fraction = token[20:end]
+        if end == 23:  # milliseconds, the usual: one lookup checks and converts them
+            millis = _MILLIS.get(fraction)
+            if millis is None:
+                return None
+            return text[:20] + fraction + "Z", nanos + millis
+        if fraction and not (fraction.isascii() and fraction.isdigit()):
+            return None
+        digits = (fraction + "00000")[:6]
         return text[:20] + digits[:3] + "Z", nanos + int(digits) * 1_000
+    if token.isdigit() and token.isascii() and 8 <= len(token) <= 16:
+        return _epoch(int(token))
     return record_time(token)
 
 
+def _epoch(number: int) -> tuple[str, int] | None:
+    """`_record_time(number)` of an epoch in s, ms or us, its second read once (a memo): up
+    to 10**16 and scales of 10**6 the float division `_from_number` makes is within a tenth
+    of a microsecond of the exact value, so its rounding to microseconds gives the exact
+    ones, and its range test the exact test (ns epochs are left to `record_time`)."""
+    for scale in (1, 1_000, 1_000_000):
+        if _MIN_SECONDS * scale <= number < _MAX_SECONDS * scale:
+            seconds, part = divmod(number, scale)
+            base = _EPOCH_SECONDS.get(seconds)
+            if base is None:
+                text = rfc3339(datetime.fromtimestamp(seconds, UTC))
+                base = _epoch_seconds.put(seconds, text[:20])
+            return f"{base}{part * 1_000 // scale:03d}Z", number * (1_000_000_000 // scale)
+    if _MIN_SECONDS * 1_000_000_000 <= number < _MAX_SECONDS * 1_000_000_000:
+        return _record_time(number)
+    return None
+
+
+# Unix seconds -> the start of an event's timestamp, "2024-05-01T12:00:00." (see _epoch).
+_epoch_seconds: Memo[int, str] = Memo(MEMO_LIMIT)
+_EPOCH_SECONDS = _epoch_seconds.data
 # A time without its fraction -> what record_time reads it as (see clock).
 _seconds_of: Memo[str, tuple[str, int] | None] = Memo(MEMO_LIMIT)
 _SECONDS_OF = _seconds_of.data

@@ -12,6 +12,7 @@ no recipe. A recipe applied to a record's own tokens gives its result (`Recipe.a
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -31,7 +32,8 @@ class _Finding:
 
     def __init__(self, found: Finding) -> None:
         self.base: dict[str, Any] = dict(found.event)
-        self.copied: list[tuple[str, Pieces]] = []  # event fields filled from tokens
+        # Event fields filled from tokens: a token's index when it is the field as it is.
+        self.copied: list[tuple[str, Pieces | int]] = []
         self.time: int | None = None  # the token the event's time is read from
         self.now = False  # no time of the record: the time it is analysed
         self.nanos = found.time_unix_nano
@@ -50,7 +52,7 @@ class Recipe:
         self.outcome = outcome
         self.findings = findings
 
-    def apply(self, tokens: list[str], times: Times, source: Origin) -> Result:
+    def apply(self, tokens: Sequence[str], times: Times, source: Origin) -> Result:
         findings: list[Finding] = []
         stamp: str | None = None
         for recipe in self.findings:
@@ -64,7 +66,7 @@ class Recipe:
                     stamp = rfc3339(datetime.now(UTC))  # as the general path stamps it
                 event["timestamp"] = stamp
             for key, pieces in recipe.copied:
-                event[key] = _fill(pieces, tokens)
+                event[key] = tokens[pieces] if pieces.__class__ is int else _fill(pieces, tokens)  # type: ignore[index,arg-type]
             url, server = recipe.url, recipe.server
             findings.append(
                 Finding(
@@ -78,7 +80,7 @@ class Recipe:
             )
         return Result(self.outcome, findings)
 
-    def gives(self, tokens: list[str], times: Times, result: Result) -> bool:
+    def gives(self, tokens: Sequence[str], times: Times, result: Result) -> bool:
         """The recipe, applied to a record's tokens, gives the record's own result."""
         if result.outcome != self.outcome or result.reason is not None:
             return False
@@ -146,7 +148,11 @@ def derive(
             pieces = _same_pieces(value, first_tokens, theirs, second_tokens)
             if pieces is None:
                 return None
-            recipe.copied.append((key, pieces))
+            whole = pieces[0]
+            if len(pieces) == 1 and isinstance(whole, tuple) and not whole[1]:
+                recipe.copied.append((key, whole[0]))  # one token as it is: no _fill
+            else:
+                recipe.copied.append((key, pieces))
         if (one.http_method, one.trace_flags) != (other.http_method, other.trace_flags):
             return None
         for name in ("url", "server"):
@@ -214,7 +220,7 @@ def pieces_of(value: str, tokens: list[str]) -> Pieces | None:
     return tuple(pieces)
 
 
-def _fill(pieces: Pieces, tokens: list[str]) -> str:
+def _fill(pieces: Pieces, tokens: Sequence[str]) -> str:
     out = []
     for piece in pieces:
         if isinstance(piece, str):

@@ -28,57 +28,47 @@ status in one set and not in the other ("12:00:00,503 Service Unavailable" is pr
 states a status): a line where a token's digits could matter fails the check.
 
 Memory is bounded: records up to `MAX_RECORD_BYTES`, at most `MAX_LINES` lines known (and as
-many seen once, and as many refused), `MAX_PER_SIGNATURE` lines per signature.
+many seen once, and as many refused, those by a hash), `MAX_PER_SIGNATURE` lines per signature,
+and of records over `LARGE_RECORD_BYTES` (a bulk request logged with its payload, a stack trace
+in a JSON field) at most `MAX_LARGE_LINES` lines.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from operator import itemgetter
 from typing import Any
 
 from vendor_errors.catalog.model import VendorInfo
 from vendor_errors.parsers.decoding.times import clock
 from vendor_errors.parsers.fast.memo import Memo
 from vendor_errors.parsers.fast.recipes import Recipe, Times, derive
+from vendor_errors.parsers.fast.tokens import (
+    DIGITS,
+    HEX,
+    SECONDS,
+    TIME,
+    TOKEN,
+    UUID,
+    has_word,
+    kind_of,
+    stand_in,
+)
 from vendor_errors.parsers.result import Origin, Result
 from vendor_errors.parsers.stages import RecordStage
 
-MAX_RECORD_BYTES = 4096
+MAX_RECORD_BYTES = 64 * 1024
+LARGE_RECORD_BYTES = 4096  # lines over this hold more memory each: fewer are kept
 MAX_LINES = 1024
+MAX_LARGE_LINES = 16
 MAX_PER_SIGNATURE = 4
 MAX_TOKENS = 32
 
-# Token kinds.
-TIME, UUID, HEX, DIGITS, SECONDS = 0, 1, 2, 3, 4
-
-_ISO = rb"\d{4}-\d\d-\d\d[T ]\d\d:\d\d(?::\d\d(?:[.,]\d{1,9})?)?(?:Z|[+-]\d\d:?\d\d)?"
-_UUID = rb"[0-9a-f]{8}(?:-[0-9a-f]{4}){3}-[0-9a-f]{12}|[0-9A-F]{8}(?:-[0-9A-F]{4}){3}-[0-9A-F]{12}"
-_EPOCH = rb"1[5-9]\d{8}(?:\.\d{1,9}|(?:\d{3}){0,3})"  # s (zap's 1718267000.33), ms, us, ns
-_HEX = rb"[0-9a-f]{16,64}|[0-9A-F]{16,64}"
-# Not after a letter, digit or backslash (`\b` of an escape), not before a letter or digit.
-TOKEN = re.compile(
-    rb"(?=[0-9a-fA-F])(?<![0-9A-Za-z\\])(" + rb"|".join((_ISO, _UUID, _EPOCH, _HEX)) + rb")"
-    rb"(?![0-9A-Za-z])"
-)
 _split = TOKEN.split
-_ISO_PARTS = re.compile(
-    r"(\d{4})-(\d\d)-(\d\d)([T ])(\d\d):(\d\d)(?::(\d\d)(?:([.,])(\d{1,9}))?)?(.*)"
-).fullmatch
 # A record's signature: its bytes with every hex digit as `x`, what copies of a line share.
 _SIGNATURE = bytes(
     ord("x") if chr(byte) in "0123456789abcdefABCDEF" else byte for byte in range(256)
 )
-
-
-def kind_of(token: bytes) -> int:
-    if token[4:5] == b"-" and token[:4].isdigit():
-        return TIME
-    if len(token) == 36 and token[8:9] == b"-":
-        return UUID
-    if token.isdigit():
-        return DIGITS
-    return SECONDS if token[10:11] == b"." else HEX
 
 
 class Line:
@@ -87,97 +77,112 @@ class Line:
     __slots__ = (
         "checks",
         "clocks",
+        "cut",
         "digits",
         "distinct",
+        "id_slots",
         "ids",
+        "lower",
         "pairs",
         "recipe",
-        "slots",
         "times",
         "upper",
+        "zeros",
     )
 
     def __init__(
         self, parts: list[bytes], kinds: list[int], equal: tuple[int, ...], recipe: Recipe
     ) -> None:
         checks: list[tuple[bytes, int]] = []
-        slots: list[tuple[int, int]] = []
+        slots: list[slice] = []
         offset = 0
         for index, part in enumerate(parts):
             if index % 2 == 0:
                 if part:
                     checks.append((part, offset))
             else:
-                slots.append((offset, offset + len(part)))
+                slots.append(slice(offset, offset + len(part)))
             offset += len(part)
         # Longest literals first: two lines of one signature differ in their words.
         checks.sort(key=lambda check: -len(check[0]))
         self.checks = tuple(checks)
-        self.slots = tuple(slots)
+        # The tokens of a copy, as text, in one call (a tuple, for one token too).
+        self.cut = itemgetter(*slots) if len(slots) > 1 else _one(slots[0])
         tokens = parts[1::2]
         self.pairs = tuple((n, first) for n, first in enumerate(equal) if first != n)
         self.distinct = len(set(equal))
-        # Ids (hex, UUIDs) of one case; digits with their first three (an epoch's unit and
-        # range); times with where their fraction ends (0: none).
-        self.ids = tuple(n for n, kind in enumerate(kinds) if kind in (HEX, UUID))
-        self.upper = tuple(n for n in self.ids if tokens[n].isupper())
+        # Ids (hex, UUIDs), each of one case, all joined by spaces to be checked at once: for
+        # that case, for an id of zeros (its spelling in zeros: a longer id holding it is
+        # refused too, and analysed as it is), for a vendor's name.
+        ids = [n for n, kind in enumerate(kinds) if kind in (HEX, UUID)]
+        self.id_slots = tuple(ids)
+        self.ids = _picker(ids)
+        upper = [tokens[n].isupper() for n in ids]
+        self.lower = not any(upper)  # else all upper, or some of each (checked one by one)
+        self.upper = tuple(n for n, big in zip(ids, upper, strict=True) if big)
+        self.zeros = tuple({tokens[n].decode().translate(_ZEROS) for n in ids})
+        # Digits with their first three (an epoch's unit and range).
         self.digits = tuple(
-            (n, tokens[n][:3]) for n, kind in enumerate(kinds) if kind in (DIGITS, SECONDS)
-        )
-        self.times = tuple(
-            (n, _fraction_end(tokens[n].decode()), kind == TIME)
-            for n, kind in enumerate(kinds)
-            if kind in (TIME, DIGITS, SECONDS)
+            (n, tokens[n][:3].decode()) for n, kind in enumerate(kinds) if kind in (DIGITS, SECONDS)
         )
         self.recipe = recipe
         self.clocks = tuple({f.time for f in recipe.findings if f.time is not None})
+        # The times read: those the recipe copies (the record's time), and every ISO time,
+        # which must be a valid one; with where its fraction ends (0: none). Digits that are
+        # not the record's time need not be read.
+        self.times = tuple(
+            (n, _fraction_end(tokens[n].decode()), kind == TIME)
+            for n, kind in enumerate(kinds)
+            if kind == TIME or (kind in (DIGITS, SECONDS) and n in self.clocks)
+        )
 
-    def tokens(self, raw: bytes, words: re.Pattern[bytes] | None) -> tuple[list[str], Times] | None:
+    def tokens(self, raw: bytes, words: tuple[str, ...]) -> tuple[tuple[str, ...], Times] | None:
         """The record's tokens and times, when it is a copy of this line (else None)."""
         startswith = raw.startswith
         for literal, offset in self.checks:
             if not startswith(literal, offset):
                 return None
-        tokens = [raw[start:end] for start, end in self.slots]
+        # Latin-1: one character a byte, so the slots' offsets hold (the record is ASCII).
+        tokens: tuple[str, ...] = self.cut(raw.decode("latin-1"))
         for n, first in self.pairs:
             if tokens[first] != tokens[n]:
                 return None
         if len(set(tokens)) != self.distinct:
             return None
-        if self.ids:
-            ids = [tokens[n] for n in self.ids]
-            upper = self.upper
-            for n in self.ids:
-                token = tokens[n]
-                if token != (token.upper() if n in upper else token.lower()):
+        if self.ids is not None:
+            ids = " ".join(self.ids(tokens))
+            lowered = ids.lower()
+            if self.lower:
+                if ids != lowered:
                     return None  # another case: as trace ids are read, another value
-                if not token.strip(b"0-"):
+            else:
+                upper = self.upper
+                for n in self.id_slots:
+                    token = tokens[n]
+                    if token != (token.upper() if n in upper else token.lower()):
+                        return None
+            for zero in self.zeros:
+                if zero in ids:
                     return None  # all zeros: no id
-
-            if words is not None and words.search(b" ".join(ids)) is not None:
-                return None  # a vendor's name in an id
+            for word in words:
+                if word in lowered:
+                    return None  # a vendor's name in an id, in any case
         for n, head in self.digits:
             token = tokens[n]
-            if token[:3] != head or not token.replace(b".", b"", 1).isdigit():
+            if token[:3] != head or not token.replace(".", "", 1).isdigit():
                 return None
-            if not token.strip(b"0"):
+            if not token.strip("0"):
                 return None  # all zeros: no id
-        text = [token.decode() for token in tokens]
-        times: Times = [None] * len(text)
+        times: Times = [None] * len(tokens)
         for n, end, needed in self.times:
-            read = clock(text[n], end)
+            read = clock(tokens[n], end)
             if read is None and needed:
                 return None  # no valid time: not what the line's time token stood for
             times[n] = read
         for n in self.clocks:
             if times[n] is None:
                 return None
-        return text, times
-
-
-def _has_word(token: bytes, words: tuple[bytes, ...]) -> bool:
-    lowered = token.lower()
-    return any(word in lowered for word in words)
+        return tokens, times
 
 
 def _fraction_end(token: str) -> int:
@@ -190,11 +195,32 @@ def _fraction_end(token: str) -> int:
     return 0
 
 
+# An id's spelling with each hex digit a zero (dashes kept).
+_ZEROS = str.maketrans(dict.fromkeys("0123456789abcdefABCDEF", "0"))
+
+
+def _one(part: slice) -> Callable[[str], tuple[str, ...]]:
+    def cut(text: str) -> tuple[str, ...]:
+        return (text[part],)
+
+    return cut
+
+
+def _picker(indexes: list[int]) -> Callable[[tuple[str, ...]], tuple[str, ...]] | None:
+    """The tokens at `indexes`, as a tuple (None: no index)."""
+    if not indexes:
+        return None
+    if len(indexes) == 1:
+        return itemgetter(slice(indexes[0], indexes[0] + 1))
+    return itemgetter(*indexes)
+
+
 class Repeats:
     """The record stage of one route of the prefilter, over the lines it has learnt."""
 
     __slots__ = (
         "_inner",
+        "_large",
         "_lines",
         "_named",
         "_pending",
@@ -214,18 +240,19 @@ class Repeats:
         self._verify = verify  # the same route, without memos: analyses stand-in copies
         self._lines: Memo[bytes, list[Line]] = Memo(MAX_LINES)
         self.by_signature = self._lines.data
-        # Lines seen once with findings: their first copy's tokens and result; by signature.
-        self._pending: Memo[tuple[Any, ...], tuple[list[str], Result]] = Memo(MAX_LINES)
-        self._seen: Memo[bytes, bool] = Memo(MAX_LINES)
-        self._refused: Memo[bytes, bool] = Memo(MAX_LINES)
+        self._large = 0  # lines known of records over LARGE_RECORD_BYTES
+        # Lines seen once with findings: their first copy's tokens and result, by the hash of
+        # their key; signatures seen and refused, by their hash. A hash is a few bytes however
+        # long the record, and two records of one hash are no risk: a seen one is learnt from
+        # only if its key's hash is pending too, and the recipe must then give the first
+        # copy's own result (refused: analysed as it is).
+        self._pending: Memo[int, tuple[list[str], Result]] = Memo(MAX_LINES)
+        self._seen: Memo[int, bool] = Memo(MAX_LINES)
+        self._refused: Memo[int, bool] = Memo(MAX_LINES)
         # Vendor names and prefilter spellings that are hex digits only (`d365`): a token
         # holding one would name the vendor, so such a record is analysed as it is.
         self._words = hex_words(vendors)
-        self._named = (
-            re.compile(b"|".join(map(re.escape, self._words)), re.IGNORECASE)
-            if self._words
-            else None
-        )
+        self._named = tuple(word.decode() for word in self._words)  # as text, lower case
         self.hits = self.learnt = 0
 
     def record(self, raw: bytes | str, text: str | None, source: Origin) -> Result:
@@ -240,49 +267,58 @@ class Repeats:
                     self.hits += 1
                     return line.recipe.apply(found[0], found[1], source)
         refused = self._refused.data
-        if signature in refused:
+        mark = hash(signature)  # computed by the lookup above: kept by the bytes object
+        if mark in refused:
             return self._inner(raw, text, source)
-        seen = self._seen.data.get(signature)
+        seen = self._seen.data.get(mark)
         if seen is not None:
             # A line with findings was seen with this signature: if this record is a copy,
             # learn the line from the two (its first copy's result checks the recipe).
             shape = _shape(raw)
             if shape is None:
-                self._refused.put(signature, True)
+                self._refused.put(mark, True)
             else:
-                first = self._pending.data.get(shape[0])
+                first = self._pending.data.get(hash(shape[0]))
                 if first is not None:
                     recipe = self._recipe(shape, *first)
                     learnt = None if recipe is None else self._keep(signature, lines, shape, recipe)
                     if learnt is None:
-                        self._refused.put(signature, True)
+                        self._refused.put(mark, True)
                     else:
                         found = learnt.tokens(raw, self._named)
                         if found is not None:
                             self.hits += 1
                             return learnt.recipe.apply(found[0], found[1], source)
         result = self._inner(raw, text, source)
-        if result.findings and signature not in refused:
+        if result.findings and mark not in refused:
             shape = _shape(raw)
             if shape is None:
-                self._refused.put(signature, True)
-            elif shape[0] not in self._pending.data:
-                self._pending.put(shape[0], ([token.decode() for token in shape[1]], result))
-                self._seen.put(signature, True)
+                self._refused.put(mark, True)
+            else:
+                key = hash(shape[0])
+                if key not in self._pending.data:
+                    self._pending.put(key, ([token.decode() for token in shape[1]], result))
+                    self._seen.put(mark, True)
         return result
 
     def _keep(
         self, signature: bytes, lines: list[Line] | None, shape: Shape, recipe: Recipe
     ) -> Line | None:
         key, _tokens, kinds, parts = shape
+        large = len(signature) > LARGE_RECORD_BYTES
+        if large and self._large >= MAX_LARGE_LINES:
+            return None
         line = Line(parts, kinds, key[2], recipe)
         if lines is None:
+            if len(self.by_signature) >= MAX_LINES:
+                self._large = 0  # the put empties the memo
             self._lines.put(signature, [line])
         elif len(lines) < MAX_PER_SIGNATURE:
             lines.append(line)
         else:
             return None
-        self._pending.data.pop(key, None)
+        self._large += large
+        self._pending.data.pop(hash(key), None)
         self.learnt += 1
         return line
 
@@ -297,7 +333,7 @@ class Repeats:
         for token, kind in zip(own, kinds, strict=True):
             if kind == DIGITS and not token.strip("0"):
                 return None  # an all-zero id is no id (trace ids), not a copy
-            if self._words and _has_word(token.encode(), self._words):
+            if self._words and has_word(token.encode(), self._words):
                 return None
         analysed = []
         for variant in (0, 1):
@@ -367,62 +403,3 @@ def hex_words(vendors: Iterable[VendorInfo]) -> tuple[bytes, ...]:
             if lowered and all(char in "0123456789abcdef" for char in lowered):
                 words.add(lowered.encode())
     return tuple(sorted(words))
-
-
-# -- stand-ins ---------------------------------------------------------------------------------
-
-# Per variant: a time far from any log's, each field different from the other variant's; a
-# 3-digit fraction reads as a 4xx status in the first, as no status in the second.
-_DATES = (("2097", "03", "14", "05", "41", "4"), ("2086", "11", "25", "16", "52", "0"))
-
-
-def stand_in(token: str, kind: int, index: int, variant: int, words: tuple[bytes, ...]) -> str:
-    """A token of the same spelling as `token`, unique per `index`, one of two sets."""
-    if kind == TIME:
-        return _time_stand_in(token, index, variant)
-    if kind in (DIGITS, SECONDS):
-        tail = _digits(len(token) - 3, index, variant)
-        if kind == SECONDS:
-            tail = tail[:7] + "." + tail[8:]
-        return token[:3] + tail
-    # Hex ids and UUIDs: the same length, case and dashes; digits and letters both.
-    letters = "abcdef" if not token.isupper() else "ABCDEF"
-    if token.isdigit():
-        letters = "0123456789"
-    seed = index * 7 + variant * 131 + 1
-    out = []
-    for position, char in enumerate(token):
-        if char == "-":
-            out.append("-")
-            continue
-        step = seed + position * (3 + variant)
-        if position % 3 == variant and letters != "0123456789":
-            out.append(letters[step % 6])
-        else:
-            out.append(str(step % 10 if position else 1 + step % 9))
-    value = "".join(out)
-    if words and _has_word(value.encode(), words):
-        value = value.replace("d", "e").replace("D", "E")
-    return value
-
-
-def _digits(count: int, index: int, variant: int) -> str:
-    base = f"{index:02d}{variant}" + "7391" * count
-    return base[:count] if variant == 0 else base[::-1][:count]
-
-
-def _time_stand_in(token: str, index: int, variant: int) -> str:
-    parts = _ISO_PARTS(token)
-    if parts is None:  # not reached: every TIME token has this form
-        return token
-    year, month, day, hour, second, fraction_head = _DATES[variant]
-    minute = f"{(index + 17 * variant) % 60:02d}"
-    text = f"{year}-{month}-{day}{parts.group(4)}{hour}:{minute}"
-    if parts.group(7) is not None:
-        text += f":{second}"
-        if parts.group(9) is not None:
-            digits = len(parts.group(9))
-            tail = f"{index % 100:02d}" + "5" * 7
-            fraction = (fraction_head + tail)[:digits] if digits == 3 else tail[:digits]
-            text += parts.group(8) + fraction
-    return text + parts.group(10)

@@ -9,6 +9,7 @@ import random
 import sys
 from pathlib import Path
 from typing import Any
+from uuid import uuid4
 
 import orjson
 import pytest
@@ -199,6 +200,11 @@ TRAPS = [
     # A time that is no valid time in some copies (month 13).
     b'{{"@timestamp":"2024-{m}-01T12:00:{s:02d}.{f}Z","level":"error","url":"https://sms.8x8.com'
     b'/x","status":404,"body":{{"code":1300,"message":"Not found","errorId":"{u}"}}}}',
+    # A fraction of a second with a hex letter in some copies: the same signature, no time.
+    b'{{"ts":"2024-05-01T12:00:{s:02d}.{g}Z","level":"error","url":"https://sms.8x8.com/x",'
+    b'"status":404,"body":{{"code":1300,"message":"Not found","errorId":"{u}"}}}}',
+    b'{{"ts":"2024-05-01T12:00:{s:02d}.{g}999Z","level":"error","url":"https://sms.8x8.com/x",'
+    b'"status":404,"body":{{"code":1300,"message":"Not found","errorId":"{u}"}}}}',
     # Ids equal in some copies, different in others.
     b'{{"ts":"2024-05-01T12:00:{s:02d}.{f}Z","level":"error","url":"https://sms.8x8.com/x",'
     b'"status":404,"errors":[{{"code":1300,"errorId":"{u}","message":"m {u}"}},'
@@ -219,6 +225,7 @@ def test_traps() -> None:
                 "s": n % 60,
                 # Learnt from copies whose fraction is no status, met with one that is.
                 "f": ["123", "000", "999", "503", "429"][n % 5],
+                "g": ["123", "456", "789", "5a8", "0fe"][n % 5],
                 "h16": f"{rng.getrandbits(64):016x}",
                 "e": rng.choice(["1714564800", "1714564800123", "1002"]),
                 "m": ["05", "05", "05", "13"][n % 4],
@@ -267,6 +274,33 @@ def test_the_lines_stay_bounded() -> None:
         assert len(layer.by_signature) <= MAX_LINES
 
 
+def test_large_lines_are_learnt_and_few_are_kept() -> None:
+    """A stack trace in a JSON field makes a line of several KiB: its copies come from the
+    recipe, as the general path gives them; only MAX_LARGE_LINES such lines are kept."""
+    extractor = Extractor(catalog.load())
+    frames = "".join(f"\\n\\tat com.acme.sms.Client{n}.send(Client.java:{n})" for n in range(160))
+    rng = random.Random(8)
+    for variant in range(repeats.MAX_LARGE_LINES + 4):
+        for n in range(3):
+            record = {
+                "@timestamp": f"2024-05-01T12:00:{n:02d}.{rng.randrange(1000):03d}Z",
+                "level": "ERROR",
+                "trace_id": f"{rng.getrandbits(128):032x}",
+                "message": f"8x8 send failed at step {'I' * (variant + 1)}",
+                "url": "https://sms.8x8.com/api/v1/subaccounts/acme/messages",
+                "status": 400,
+                "body": {"code": 1002, "message": "Invalid MSISDN", "errorId": str(uuid4())},
+                "stack_trace": f"com.acme.sms.SendException: 400{frames}",
+            }
+            raw = orjson.dumps(record)
+            assert repeats.LARGE_RECORD_BYTES < len(raw) <= repeats.MAX_RECORD_BYTES
+            _same(raw, extractor)
+    layer = extractor.paths.repeats[0]  # type: ignore[index]
+    # The second and third copies of the lines kept.
+    assert layer.hits == 2 * repeats.MAX_LARGE_LINES
+    assert sum(map(len, layer.by_signature.values())) == repeats.MAX_LARGE_LINES
+
+
 def test_tokens_are_ids_and_times_on_word_boundaries() -> None:
     text = (
         b'{"a":"2024-05-01T12:00:00.123+02:00","b":"x1cc1eda1-f5dd-ea11-8288-0263195dd35a",'
@@ -298,5 +332,23 @@ def test_clock_reads_a_time_as_record_time_does(
     year: int, month: int, day: int, hour: int, second: int, digits: str, dot: str, t: str, z: str
 ) -> None:
     token = f"{year:04d}-{month:02d}-{day:02d}{t}{hour:02d}:17:{second:02d}{dot}{digits}{z}"
+    assert times.clock(token) == times._record_time(token)
+    assert times.clock(token) == times._record_time(token)  # from the memo
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.one_of(
+        st.integers(0, 10**17),
+        st.integers(1_500_000_000, 2_000_000_000).map(lambda s: s * 1000 + 999),
+        st.sampled_from([946_684_800, 4_102_444_800]).flatmap(
+            lambda edge: st.sampled_from([1, 1000, 10**6, 10**9]).map(lambda scale: edge * scale)
+        ),
+    ),
+    st.integers(-2, 2),
+    st.integers(0, 3),
+)
+def test_clock_reads_an_epoch_as_record_time_does(number: int, nudge: int, zeros: int) -> None:
+    token = "0" * zeros + str(max(0, number + nudge))
     assert times.clock(token) == times._record_time(token)
     assert times.clock(token) == times._record_time(token)  # from the memo
