@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import re
-import uuid
 from collections.abc import Callable, Iterator
 
 import pytest
 
+from tests.support import unique_id
 from tests.support.kafka_broker import ExternalKafka, KafkaBroker, broker_from_env, create_topic
 
 
@@ -41,7 +41,7 @@ def new_topic(request: pytest.FixtureRequest, kafka_bootstrap: str) -> Callable[
     test_part = re.sub(r"[^A-Za-z0-9._-]+", "-", request.node.name)[:80].strip("-")
 
     def make(name: str = "topic", partitions: int = 3, **configs: str) -> str:
-        unique = f"{name}-{test_part}-{uuid.uuid4().hex[:8]}"
+        unique = f"{name}-{test_part}-{unique_id()}"
         return create_topic(kafka_bootstrap, unique, partitions=partitions, **configs)
 
     return make

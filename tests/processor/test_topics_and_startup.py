@@ -5,7 +5,6 @@
 from __future__ import annotations
 
 import time
-import uuid
 from collections.abc import Callable
 from pathlib import Path
 
@@ -24,6 +23,7 @@ from tests.processor.kafka_tools import (
     wait_until,
 )
 from tests.processor.samples import error_record
+from tests.support import unique_id
 from tests.support.kafka_broker import create_topic
 
 pytestmark = pytest.mark.kafka
@@ -32,7 +32,7 @@ pytestmark = pytest.mark.kafka
 def test_topics_matching_a_pattern_are_consumed_with_the_named_ones(
     kafka_bootstrap: str, new_topic: Callable[..., str], kafka_client: str
 ) -> None:
-    prefix = f"rx{uuid.uuid4().hex[:8]}"
+    prefix = f"rx{unique_id()}"
     matched = [f"{prefix}-app-1", f"{prefix}-web-22"]
     named = f"{prefix}-audit"
     unmatched = [f"{prefix}-db-1", f"{prefix}-app-x", f"old-{prefix}-app-1"]
