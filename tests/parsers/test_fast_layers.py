@@ -294,3 +294,19 @@ def test_the_prefilter_finds_the_same_lines_from_the_lines_offsets() -> None:
             lines = records[start : start + size]
             block = b"\n".join(lines)
             assert needles.kinds(block, lines) == needles.kinds(block)
+
+
+_PIECES = st.sampled_from(
+    [b"", b"x", b"{", b"}", b'"code":1', b"8x8", b"sms.8x8.com", b"webex", b"code=", b" " * 40]
+    + [b"a" * 300, b'{"level":"info","msg":"ok"}', b"errorCode", b"Dynamics"]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.lists(_PIECES, max_size=6).map(b"".join), min_size=1, max_size=60))
+def test_the_prefilter_finds_the_same_lines_however_long_they_are(lines: list[bytes]) -> None:
+    # Long lines take the walk back from the lines' lengths, many short ones the offsets with
+    # their newlines (prefilter.Needles._kinds_of_lines): both must be the block searched alone.
+    needles = Needles.build(catalog.load().vendors)
+    block = b"\n".join(lines)
+    assert needles.kinds(block, lines) == needles.kinds(block)
