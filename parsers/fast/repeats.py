@@ -75,13 +75,13 @@ class Line:
     """A known line: its literals at their offsets, its token slots, and the recipe."""
 
     __slots__ = (
-        "checks",
-        "clocks",
         "cut",
         "digits",
         "distinct",
         "id_slots",
         "ids",
+        "joined",
+        "literals",
         "lower",
         "pairs",
         "recipe",
@@ -93,23 +93,26 @@ class Line:
     def __init__(
         self, parts: list[bytes], kinds: list[int], equal: tuple[int, ...], recipe: Recipe
     ) -> None:
-        checks: list[tuple[bytes, int]] = []
+        literals: list[slice] = []
         slots: list[slice] = []
         offset = 0
         for index, part in enumerate(parts):
+            end = offset + len(part)
             if index % 2 == 0:
                 if part:
-                    checks.append((part, offset))
+                    literals.append(slice(offset, end))
             else:
-                slots.append(slice(offset, offset + len(part)))
-            offset += len(part)
-        # Longest literals first: two lines of one signature differ in their words.
-        checks.sort(key=lambda check: -len(check[0]))
-        self.checks = tuple(checks)
+                slots.append(slice(offset, end))
+            offset = end
+        # A copy's literals, cut and joined in one call each, equal the line's: two short
+        # C calls instead of a Python loop over them (an empty slice: a tuple for one too).
+        self.literals = itemgetter(*literals, slice(0, 0))
+        self.joined = b"".join(part for part in parts[0::2])
         # The tokens of a copy, as text, in one call (a tuple, for one token too).
         self.cut = itemgetter(*slots) if len(slots) > 1 else _one(slots[0])
         tokens = parts[1::2]
         self.pairs = tuple((n, first) for n, first in enumerate(equal) if first != n)
+        # How many tokens differ; one: they are all one (the pairs), no set to build.
         self.distinct = len(set(equal))
         # Ids (hex, UUIDs), each of one case, all joined by spaces to be checked at once: for
         # that case, for an id of zeros (its spelling in zeros: a longer id holding it is
@@ -126,28 +129,26 @@ class Line:
             (n, tokens[n][:3].decode()) for n, kind in enumerate(kinds) if kind in (DIGITS, SECONDS)
         )
         self.recipe = recipe
-        self.clocks = tuple({f.time for f in recipe.findings if f.time is not None})
-        # The times read: those the recipe copies (the record's time), and every ISO time,
-        # which must be a valid one; with where its fraction ends (0: none). Digits that are
-        # not the record's time need not be read.
+        # The times read: every ISO time, which must be a valid one, and the digits the
+        # recipe reads the record's time from; with where its fraction ends (0: none). Digits
+        # that are not the record's time need not be read.
+        clocks = {f.time for f in recipe.findings if f.time is not None}
         self.times = tuple(
-            (n, _fraction_end(tokens[n].decode()), kind == TIME)
+            (n, _fraction_end(tokens[n].decode()))
             for n, kind in enumerate(kinds)
-            if kind == TIME or (kind in (DIGITS, SECONDS) and n in self.clocks)
+            if kind == TIME or (kind in (DIGITS, SECONDS) and n in clocks)
         )
 
     def tokens(self, raw: bytes, words: tuple[str, ...]) -> tuple[tuple[str, ...], Times] | None:
         """The record's tokens and times, when it is a copy of this line (else None)."""
-        startswith = raw.startswith
-        for literal, offset in self.checks:
-            if not startswith(literal, offset):
-                return None
+        if b"".join(self.literals(raw)) != self.joined:
+            return None
         # Latin-1: one character a byte, so the slots' offsets hold (the record is ASCII).
         tokens: tuple[str, ...] = self.cut(raw.decode("latin-1"))
         for n, first in self.pairs:
             if tokens[first] != tokens[n]:
                 return None
-        if len(set(tokens)) != self.distinct:
+        if self.distinct != 1 and len(set(tokens)) != self.distinct:
             return None
         if self.ids is not None:
             ids = " ".join(self.ids(tokens))
@@ -174,14 +175,11 @@ class Line:
             if not token.strip("0"):
                 return None  # all zeros: no id
         times: Times = [None] * len(tokens)
-        for n, end, needed in self.times:
+        for n, end in self.times:
             read = clock(tokens[n], end)
-            if read is None and needed:
+            if read is None:
                 return None  # no valid time: not what the line's time token stood for
             times[n] = read
-        for n in self.clocks:
-            if times[n] is None:
-                return None
         return tokens, times
 
 

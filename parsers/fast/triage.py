@@ -56,12 +56,10 @@ _BY_ROLE = {
 }
 
 
-class _Look:
-    __slots__ = ("calm", "failed")
-
-    def __init__(self) -> None:
-        self.failed = False  # a status >= 400 or a warning/error level
-        self.calm = False  # a status < 400 or an info/debug level: the record says "fine"
+# What the walk has seen so far, as bits of an int (no object to allocate per record).
+_FAILED = 1  # a status >= 400 or a warning/error level
+_CALM = 2  # a status < 400 or an info/debug level: the record says "fine"
+_SIGNAL = 4  # enough to look: the walk stops
 
 
 def _has_body(value: str) -> bool:
@@ -91,13 +89,14 @@ class Triage:
             return obj.__class__ is list and bool(obj)
         if "resourceLogs" in obj or "logEvents" in obj or "streams" in obj:
             return True  # a batch of records (parsers/decoding/wrappers.py): each has its own
-        look = _Look()
-        return self._object(obj, look, 0) or look.failed or not look.calm
+        seen = self._object(obj, 0, 0)
+        return seen != _CALM  # a signal, a failure, or nothing that says "fine"
 
     def _kind(self, key: str) -> int:
         return self._memo.put(key, _BY_ROLE.get(self._role_of(key), K_OTHER))
 
-    def _object(self, obj: dict[str, Any], look: _Look, depth: int) -> bool:
+    def _object(self, obj: dict[str, Any], seen: int, depth: int) -> int:
+        """`seen` with what `obj` adds to it; with _SIGNAL as soon as it is found."""
         kinds = self._kinds
         for key, value in obj.items():
             kind = kinds.get(key)
@@ -106,7 +105,7 @@ class Triage:
                     continue
                 kind = self._kind(key)
             if kind == K_SIGNAL:
-                return True
+                return _SIGNAL
             cls = value.__class__
             if cls is str:
                 if kind == K_OTHER:  # most fields; `_has_body`, inlined (the hot path)
@@ -115,43 +114,44 @@ class Triage:
                         and ("{" in value or "=" in value)
                         and ("ode" in value or "ODE" in value)
                     ):
-                        return True
+                        return _SIGNAL
                 elif kind == K_MESSAGE:
                     # A body or key=value code in it needs a code member; so does "error code
                     # 1300"; an SMPP receipt has its `err:`.
                     if "ode" in value or "ODE" in value or " err:" in value:
-                        return True
+                        return _SIGNAL
                 elif kind == K_LEVEL:
                     level = value.lower()
                     if level in _FAILED_LEVELS:
-                        look.failed = True
+                        seen |= _FAILED
                     elif level in _CALM_LEVELS:
-                        look.calm = True
+                        seen |= _CALM
                 elif kind == K_STATUS:
                     status = as_status(value)
                     if status is not None:
-                        look.failed = look.failed or status >= 400
-                        look.calm = True
+                        seen |= _CALM | _FAILED if status >= 400 else _CALM
                     elif is_status_code(value):
-                        return True  # a vendor's status code (Webex's "7102")
+                        return _SIGNAL  # a vendor's status code (Webex's "7102")
             elif cls is int:
                 if kind == K_STATUS:
                     if 100 <= value <= 599:
-                        look.failed = look.failed or value >= 400
-                        look.calm = True
+                        seen |= _CALM | _FAILED if value >= 400 else _CALM
                     elif is_status_code(value):
-                        return True
+                        return _SIGNAL
             elif value is False:
                 if key == "success":
-                    return True  # `success: false`: a failure in words, even without a code
+                    return _SIGNAL  # `success: false`: a failure in words, even without a code
             elif cls is dict:
-                if depth < 12 and self._object(value, look, depth + 1):
-                    return True
+                if depth < 12:
+                    seen = self._object(value, seen, depth + 1)
+                    if seen & _SIGNAL:
+                        return _SIGNAL
             elif cls is list and depth < 12:
                 for item in value[:100]:
                     if item.__class__ is dict:
-                        if self._object(item, look, depth + 1):
-                            return True
+                        seen = self._object(item, seen, depth + 1)
+                        if seen & _SIGNAL:
+                            return _SIGNAL
                     elif item.__class__ is str and len(item) > 8 and _has_body(item):
-                        return True
-        return False
+                        return _SIGNAL
+        return seen

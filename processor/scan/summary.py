@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from operator import itemgetter
 
 from vendor_errors.parsers import Event, Finding, Result
 from vendor_errors.processor.scan.selection import Selection, service_of
 
 # (vendor, code, channel, category, severity, transient): what the table tells apart.
 Kind = tuple[str, str, str | None, str, str, bool]
+# An event's kind in one C call (add_findings runs once per error).
+_KIND = itemgetter("vendor", "code", "channel", "category", "severity", "transient")
 SEEN_SERVICES = 10_000
 _NEVER = 1 << 126  # later than any time: "no time seen yet"
 
@@ -59,18 +62,10 @@ class Summary:
         by_kind, samples = self.by_kind, self.samples
         for finding in findings:
             event = finding.event
-            category = event["category"]
-            if category == "status":
+            if event["category"] == "status":
                 self.statuses += 1
                 continue
-            key = (
-                event["vendor"],
-                event["code"],
-                event["channel"],
-                category,
-                event["severity"],
-                event["transient"],
-            )
+            key: Kind = _KIND(event)
             by_kind[key] += 1
             if key not in samples:
                 samples[key] = event

@@ -352,3 +352,63 @@ def test_clock_reads_an_epoch_as_record_time_does(number: int, nudge: int, zeros
     token = "0" * zeros + str(max(0, number + nudge))
     assert times.clock(token) == times._record_time(token)
     assert times.clock(token) == times._record_time(token)  # from the memo
+
+
+# What a learnt line's check of a copy must refuse, one byte changed at a time: a hex digit
+# as another (a literal's letters: "code" and "c0de"), a case (an id of the other case is
+# another id), a letter in digits (no epoch), a dash or a dot moved.
+_SWAPS = b"0123456789abcdefABCDEF-."
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.data())
+def test_a_copy_changed_in_one_byte_is_read_as_the_general_path_reads_it(data: Any) -> None:
+    fast = Extractor(catalog.load())
+    rng = random.Random(data.draw(st.integers(0, 2**32)))
+    shape = data.draw(st.sampled_from(outage_shapes()))
+    for n in range(3):  # seen, then learnt
+        _same(freshen(shape, rng, 1714564800 + n * 1.25), fast)
+    copy = bytearray(freshen(shape, rng, 1714564900.5))
+    for _ in range(data.draw(st.integers(1, 3))):
+        where = data.draw(st.integers(0, len(copy) - 1))
+        copy[where] = data.draw(st.sampled_from(_SWAPS))
+    _same(bytes(copy), fast)
+
+
+def test_the_check_of_a_copy_refuses_what_changes_the_line() -> None:
+    fast = Extractor(catalog.load())
+    rng = random.Random(8)
+    line = (
+        b'{{"ts":"2024-05-01T12:00:{s}.{f}Z","level":"error","trace_id":"{t}",'
+        b'"span":"{p}","sent":{e},"url":"https://sms.8x8.com/api/v1/x","status":404,'
+        b'"body":{{"code":1300,"message":"Not found","errorId":"{u}"}}}}'
+    ).decode()
+
+    def copy(n: int, **changed: str) -> bytes:
+        trace = f"{rng.getrandbits(128):032x}"
+        values = {
+            "s": f"{n % 60:02d}",
+            "f": f"{n % 1000:03d}",
+            "t": trace,
+            "p": trace,  # the same id twice
+            "e": str(1714564800123 + n),
+            "u": _ids_of(rng)[0],
+        } | changed
+        return line.format(**values).encode()
+
+    for n in range(3):
+        _same(copy(n), fast)
+    hits = _hits(fast)
+    _same(copy(5), fast)
+    assert _hits(fast) == hits + 1  # a copy: from the recipe
+    for changed in (
+        {"t": "A" * 16 + "b" * 16},  # mixed case where the line had one
+        {"u": _ids_of(rng)[1]},  # an upper-case UUID where the line had a lower-case one
+        {"e": "17145648001a3"},  # a letter in epoch digits
+        {"e": "2714564800123"},  # another unit or range: other first digits
+        {"t": "0" * 32, "p": "0" * 32},  # an id of zeros
+        {"p": f"{rng.getrandbits(128):032x}"},  # two ids that were one
+        {"s": "5a"},  # a letter in a time
+    ):
+        _same(copy(9, **changed), fast)
+    assert _hits(fast) == hits + 1  # none of them a copy
