@@ -100,20 +100,24 @@ class Triage:
         kinds = self._kinds
         for key, value in obj.items():
             kind = kinds.get(key)
+            cls = value.__class__
+            if kind == K_OTHER and cls is str:  # most fields: `_has_body`, inlined
+                if (
+                    len(value) > 8
+                    and ("{" in value or "=" in value)
+                    and ("ode" in value or "ODE" in value)
+                ):
+                    return _SIGNAL
+                continue
             if kind is None:
                 if key.__class__ is not str:
                     continue
                 kind = self._kind(key)
             if kind == K_SIGNAL:
                 return _SIGNAL
-            cls = value.__class__
             if cls is str:
-                if kind == K_OTHER:  # most fields; `_has_body`, inlined (the hot path)
-                    if (
-                        len(value) > 8
-                        and ("{" in value or "=" in value)
-                        and ("ode" in value or "ODE" in value)
-                    ):
+                if kind == K_OTHER:  # a key seen for the first time
+                    if len(value) > 8 and _has_body(value):
                         return _SIGNAL
                 elif kind == K_MESSAGE:
                     # A body or key=value code in it needs a code member; so does "error code
