@@ -5,8 +5,8 @@ text, then hands it to the record stage: the general path (parsers/general.py) w
 speed layers (parsers/fast/), which give what it gives for less work:
 
     Prefilter ──no needle──────────────────────────────────────────> no_error / truncated json
-       ├── a vendor named ── Repeats ── Split ── Triage ── Templates ── General.json
-       │                                    └────────────────────────── General.text
+       ├── a vendor named ── Calm ── Repeats ── Split ── Triage ── Templates ── General.json
+       │                                            └────────────────────────── General.text
        └── a code member ─── Repeats ── Skeletons ── Split ── Templates ── General.json
                                                         └─────────────── General.text
 
@@ -34,6 +34,7 @@ from vendor_errors.parsers.enrichment.findings import Findings
 from vendor_errors.parsers.enrichment.verdict import judge
 from vendor_errors.parsers.fast import batch
 from vendor_errors.parsers.fast.batch import Noted, Screen, parser_error
+from vendor_errors.parsers.fast.calm import Calm
 from vendor_errors.parsers.fast.prefilter import Needles, Prefilter
 from vendor_errors.parsers.fast.repeats import Repeats
 from vendor_errors.parsers.fast.skeletons import Skeletons
@@ -46,13 +47,14 @@ from vendor_errors.parsers.result import Origin, Result
 from vendor_errors.parsers.stages import JsonStage, RecordStage
 
 # The speed layers; an extractor without some gives the same results (a differential check).
-LAYERS = frozenset({"prefilter", "triage", "templates", "skeletons", "verdicts", "repeats"})
+LAYERS = frozenset({"prefilter", "triage", "templates", "skeletons", "verdicts", "repeats", "calm"})
 
 
 class Paths:
     """The stages and layers built for one catalog object (parsers/extract.py's diagram)."""
 
     __slots__ = (
+        "calm",
         "catalog",
         "general",
         "record",
@@ -89,10 +91,11 @@ class Paths:
         self.triage: Triage | None = None
         self.screen: Screen | None = None
         self.repeats: tuple[Repeats, Repeats] | None = None
+        self.calm: Calm | None = None
         if "prefilter" not in layers:
-            if "triage" in layers or "skeletons" in layers or "repeats" in layers:
+            if any(layer in layers for layer in ("triage", "skeletons", "repeats", "calm")):
                 raise ValueError(
-                    "triage, skeletons and repeats need the prefilter (it routes to them)"
+                    "triage, skeletons, repeats and calm need the prefilter (it routes to them)"
                 )
             return
         code_member = self.record
@@ -114,6 +117,11 @@ class Paths:
                 Repeats(vendor_only, checked, catalog.vendors),
             )
             code_member, vendor_only = self.repeats[0].record, self.repeats[1].record
+        if "calm" in layers:
+            if self.triage is None:
+                raise ValueError("calm needs triage (it learns from triage's verdicts)")
+            self.calm = Calm(vendor_only, self.triage)
+            vendor_only = self.calm.record
         needles = Needles.build(catalog.vendors)
         self.screen = Screen(needles, vendor_only, code_member)
         self.record = Prefilter(needles, vendor_only, code_member).record

@@ -92,6 +92,11 @@ class Triage:
         seen = self._object(obj, 0, 0)
         return seen != _CALM  # a signal, a failure, or nothing that says "fine"
 
+    def kind_of(self, key: str) -> int:
+        """What the walk reads `key` as (a K_* value), at any depth."""
+        kind = self._kinds.get(key)
+        return self._kind(key) if kind is None else kind
+
     def _kind(self, key: str) -> int:
         return self._memo.put(key, _BY_ROLE.get(self._role_of(key), K_OTHER))
 

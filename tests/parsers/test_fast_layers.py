@@ -233,6 +233,8 @@ def test_layers_are_named_and_depend_on_the_prefilter() -> None:
         Extractor(catalog.load(), layers=LAYERS - {"prefilter"})
     with pytest.raises(ValueError, match="skeletons need templates"):
         Extractor(catalog.load(), layers=LAYERS - {"templates"})
+    with pytest.raises(ValueError, match="calm needs triage"):
+        Extractor(catalog.load(), layers=LAYERS - {"triage"})
 
 
 # -- the memo -------------------------------------------------------------------------------
@@ -297,8 +299,10 @@ def test_the_prefilter_finds_the_same_lines_from_the_lines_offsets() -> None:
 
 
 _PIECES = st.sampled_from(
-    [b"", b"x", b"{", b"}", b'"code":1', b"8x8", b"sms.8x8.com", b"webex", b"code=", b" " * 40]
-    + [b"a" * 300, b'{"level":"info","msg":"ok"}', b"errorCode", b"Dynamics"]
+    [
+        *(b"", b"x", b"{", b"}", b'"code":1', b"8x8", b"sms.8x8.com", b"webex", b"code="),
+        *(b" " * 40, b"a" * 300, b'{"level":"info","msg":"ok"}', b"errorCode", b"Dynamics"),
+    ]
 )
 
 

@@ -253,10 +253,10 @@ def test_every_corpus_event_survives_the_prefilter_and_triage(
         ]
 
     with_filters = events(extractor)
-    # Skeletons and repeats go with the prefilter (it routes to them): they are exact,
-    # test_skeletons.py, test_repeats.py.
+    # Skeletons, repeats and calm go with the prefilter (it routes to them): they are exact,
+    # test_skeletons.py, test_repeats.py, test_calm.py.
     unfiltered = Extractor(
-        shipped_catalog, layers=LAYERS - {"prefilter", "triage", "skeletons", "repeats"}
+        shipped_catalog, layers=LAYERS - {"prefilter", "triage", "skeletons", "repeats", "calm"}
     )
     without = events(unfiltered)
     assert with_filters == without
