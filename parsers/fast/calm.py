@@ -30,7 +30,8 @@ knows lines with findings, and triage's verdict cannot differ between two copies
 
 Learning costs a decode, a walk and a compiled pattern (~1 ms), so it is rationed: one try per
 `LEARN_GAP` records the shapes missed, and a pattern is compiled only when a second try builds
-it again. At most `MAX_SHAPES` shapes are tried, the last one to match first.
+it again (and kept compiled, up to `COMPILED_LIMIT`). At most `MAX_SHAPES` shapes are tried,
+the last one to match first.
 """
 
 from __future__ import annotations
@@ -55,7 +56,8 @@ from vendor_errors.parsers.result import Origin, Result
 from vendor_errors.parsers.stages import RecordStage
 
 MAX_SHAPES = 4
-LEARN_GAP = 32
+LEARN_GAP = 64
+COMPILED_LIMIT = 32
 MAX_DEPTH = 6
 MAX_KEYS = 64
 BUILT_LIMIT = 256  # patterns built once, waiting for a second sighting (their hashes)
@@ -81,6 +83,7 @@ class Calm:
 
     __slots__ = (
         "_built",
+        "_compiled",
         "_gap",
         "_inner",
         "_kind_of",
@@ -98,6 +101,9 @@ class Calm:
         self._needs_look = triage.needs_look
         self._shapes: list[Match] = []
         self._built: Memo[int, bool] = Memo(BUILT_LIMIT)
+        # Patterns compiled, active or not: a shape that made room and comes back is not
+        # compiled again (loggers of more shapes than MAX_SHAPES, in turn).
+        self._compiled: Memo[bytes, Match] = Memo(COMPILED_LIMIT)
         self._wait = 0  # records to miss before the next try at learning
         self.hits = self.learnt = 0
 
@@ -133,13 +139,15 @@ class Calm:
         pattern = self.pattern(obj, colon, comma)
         if pattern is None:
             return
-        mark = hash(pattern)
-        if mark not in self._built.data:
-            self._built.put(mark, True)  # built once: compiled if it is built again
-            return
-        match = re.compile(pattern).fullmatch
-        if match(raw) is None:
-            return  # a value spelled as no shape allows (a `=` and "ode" in one string)
+        match = self._compiled.data.get(pattern)
+        if match is None:
+            mark = hash(pattern)
+            if mark not in self._built.data:
+                self._built.put(mark, True)  # built once: compiled if it is built again
+                return
+            match = self._compiled.put(pattern, re.compile(pattern).fullmatch)
+        if match in self._shapes or match(raw) is None:
+            return  # a value no shape allows (a `=` and "ode" in one string)
         if len(self._shapes) >= MAX_SHAPES:
             self._shapes.pop()
         self._shapes.insert(0, match)

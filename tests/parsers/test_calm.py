@@ -14,6 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from vendor_errors import catalog
 from vendor_errors.parsers.extract import LAYERS, Extractor
+from vendor_errors.parsers.fast import calm
 from vendor_errors.parsers.fast.calm import MAX_SHAPES, Calm
 from vendor_errors.parsers.stages import RecordStage
 
@@ -186,6 +187,23 @@ def test_learning_is_rationed_and_shapes_are_bounded() -> None:
             _same(many, orjson.dumps(record))
     assert many.learnt == MAX_SHAPES + 3
     assert len(many._shapes) == MAX_SHAPES  # the least recently matched made room
+
+
+def test_a_shape_that_made_room_comes_back_without_a_compile(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    layer = _calm()
+    records = [orjson.dumps({f"k{n}": n, **CALL}) for n in range(MAX_SHAPES + 2)]
+    for raw in records:
+        for _ in range(2):
+            _same(layer, raw)
+
+    def no_compile(*_args: object) -> None:
+        raise AssertionError("compiled again")
+
+    monkeypatch.setattr(calm.re, "compile", no_compile)
+    assert not _same(layer, records[0])  # it made room for the later ones: learnt again
+    assert layer.learnt == MAX_SHAPES + 3 and _same(layer, records[0])
 
 
 # -- any record: what the route gives (hypothesis) ---------------------------------------------
