@@ -12,7 +12,7 @@ A shape holds a record's keys, spelled as written and in their order (one JSON o
 sequence: no other key, none twice), nested objects alike, and for each value what keeps
 triage's walk calm, by what triage reads the key as (`Triage.kind_of`):
 - a level: the same word;
-- a status: an integer from 100 to 399;
+- a status: an integer from 100 to 399, or as text (`"200"`, Go's `"200 OK"`);
 - a message: a string without "ode", "ODE" or " err:" (no body, code or SMPP receipt in it);
 - any other string: without "ode"/"ODE", or without `{` and `=` (no body in it);
 - strings without control characters and with no escape but `\\" \\\\ \\/ \\b \\f \\n \\r
@@ -20,8 +20,8 @@ triage's walk calm, by what triage reads the key as (`Triage.kind_of`):
 - numbers of up to 18 digits without an exponent (orjson reads them, as ints or floats;
   triage reads neither outside a status), `null`, `true`, and `false` but for `success`.
 A key triage stops at (a code member, `errorId`, a vendor's header), a list, a status outside
-100-399 or in a string, and batches of records (`resourceLogs`, ...) make no shape. Separators
-are learnt as written (`{"a":1,"b":2}` or `{"a": 1, "b": 2}`, else any blanks).
+100-399 or in another spelling, and batches of records (`resourceLogs`, ...) make no shape.
+Separators are learnt as written (`{"a":1,"b":2}` or `{"a": 1, "b": 2}`, else any blanks).
 
 What a matching record gets is what the route gives it: Repeats (parsers.fast.repeats) only
 knows lines with findings, and triage's verdict cannot differ between two copies of a line
@@ -70,6 +70,10 @@ _STRING = rb"(?:" + _PLAIN + rb"|" + _NO_CODE + rb")"
 _MESSAGE = rb'"(?:[^"\\\x00-\x1f oO]++|' + _ESCAPE + rb"|o(?!de)|O(?!DE)| (?!err:))*+\""
 _NUMBER = rb"-?(?:0|[1-9][0-9]{0,17})(?:\.[0-9]{1,17})?(?![0-9.eE])"
 _STATUS = rb"[1-3][0-9][0-9](?![0-9.eE])"
+# A status as text, as `as_status` reads it: three digits, or three and a space and words.
+_STATUS_TEXT = re.compile(r"[1-3][0-9][0-9](?: [\x20-\x21\x23-\x5b\x5d-\x7e]*)?")
+_STATUS_DIGITS = rb'"[1-3][0-9][0-9]"'
+_STATUS_WORDS = rb'"[1-3][0-9][0-9] [^"\\\x00-\x1f]*"'
 _KEY = re.compile(r"[\x20-\x7e]{1,256}")  # printable ASCII; quotes and backslashes refused
 _COMPACT, _SPACED = (b":", b","), (b": ", b", ")  # orjson and most loggers; Python's json
 _BLANKS = (rb"[ \t]*:[ \t]*", rb"[ \t]*,[ \t]*")
@@ -186,7 +190,9 @@ class Calm:
                     spelled = _MESSAGE
                 elif kind == K_OTHER:
                     spelled = _STRING
-                else:  # a status as a string
+                elif _STATUS_TEXT.fullmatch(value) is not None:  # "200", Go's "200 OK"
+                    spelled = _STATUS_WORDS if len(value) > 3 else _STATUS_DIGITS
+                else:
                     return None
             elif cls is int or cls is float:
                 if kind == K_STATUS:

@@ -125,6 +125,28 @@ def test_a_record_one_value_away_from_a_calm_one_is_not_matched(
     assert not _same(layer, raw), raw
 
 
+@pytest.mark.parametrize(
+    ("learnt", "matched", "refused"),
+    [
+        pytest.param("200", ["204", "399"], ["503", "200 OK", "2000", 200, "099"], id="digits"),
+        pytest.param(
+            "200 OK",
+            ["204 No Content", "302 Found", "200 "],
+            ["503 Service Unavailable", "200", "200 O\\K", "400 Bad Request"],
+            id="Go's resp.Status",
+        ),
+    ],
+)
+def test_a_status_as_text_is_learnt_as_written(
+    learnt: str, matched: list[str], refused: list[Any]
+) -> None:
+    layer = _learnt(_with(("http", "status_code"), learnt))
+    for status in matched:
+        assert _same(layer, orjson.dumps(_with(("http", "status_code"), status))), status
+    for status in refused:
+        assert not _same(layer, orjson.dumps(_with(("http", "status_code"), status))), status
+
+
 def test_success_false_is_a_failure_in_words() -> None:
     layer = _learnt({**CALL, "success": True})
     assert not _same(layer, orjson.dumps({**CALL, "success": False}))
@@ -164,7 +186,7 @@ def test_records_triage_would_look_at_make_no_shape() -> None:
         {**CALL, "level": "error"},
         {**CALL, "errorId": "4bf92f35"},  # a body marker: triage stops at it
         {**CALL, "tags": ["a", "b"]},  # calm, but lists make no shape
-        {**CALL, "http": {**CALL["http"], "status_code": "200"}},  # calm; no shape either
+        {**CALL, "http": {**CALL["http"], "status_code": "0200"}},  # calm; no shape either
     ):
         for _ in range(3):
             _same(layer, orjson.dumps(record))
@@ -218,6 +240,7 @@ _KEYS = st.sampled_from(
 _SCALARS = st.one_of(
     _TEXT,
     st.sampled_from(["info", "debug", "warn", "error", "INFO", "notice", "200", "503"]),
+    st.sampled_from(["204 No Content", "503 Service Unavailable", "200 ", "3000"]),
     st.integers(min_value=-(10**20), max_value=10**20),
     st.sampled_from([100, 200, 304, 399, 400, 503, 7102, 0]),
     st.floats(allow_nan=False, allow_infinity=False),
