@@ -28,15 +28,17 @@ knows lines with findings, and triage's verdict cannot differ between two copies
 (their tokens spell none of what it reads), so the route decodes it and triage calls it calm
 (tests/parsers/test_calm.py checks the route's results against this layer's).
 
-Learning costs a decode, a walk and a compiled pattern (~1 ms), so it is rationed: one try per
-`LEARN_GAP` records the shapes missed, and a pattern is compiled only when a second try builds
-it again (and kept compiled, up to `COMPILED_LIMIT`). At most `MAX_SHAPES` shapes are tried,
-the last one to match first.
+Learning costs a decode, a walk and a compiled pattern (~1 ms; records of more keys than fit
+`MAX_PATTERN_BYTES` make none), so it is rationed: one try per `LEARN_GAP` records the shapes
+missed; a pattern is compiled only when a second try builds it again (and kept compiled, up to
+`COMPILED_LIMIT`), and after `FREE_COMPILES` only as the hits pay for it. At most `MAX_SHAPES`
+shapes are tried, the last one to match first.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import re
 from collections.abc import Callable
 from typing import Any
@@ -55,11 +57,18 @@ from vendor_errors.parsers.fast.triage import (
 from vendor_errors.parsers.result import Origin, Result
 from vendor_errors.parsers.stages import RecordStage
 
+log = logging.getLogger(__name__)
+
 MAX_SHAPES = 4
 LEARN_GAP = 64
 COMPILED_LIMIT = 32
 MAX_DEPTH = 6
 MAX_KEYS = 64
+MAX_PATTERN_BYTES = 8 * 1024  # ~70 keys: compiled in ~8 ms
+# Compiles beyond the first few must be paid for by hits (a hit saves ~2.5 us; a compile
+# costs ~1-8 ms): loggers of ever new shapes cost at most ~1 us a hit.
+FREE_COMPILES = 8
+HITS_PER_COMPILE = 10_000
 BUILT_LIMIT = 256  # patterns built once, waiting for a second sighting (their hashes)
 
 # What a string may hold: no quote, no backslash but the escapes named above, no control byte.
@@ -88,6 +97,7 @@ class Calm:
     __slots__ = (
         "_built",
         "_compiled",
+        "_compiles",
         "_gap",
         "_inner",
         "_kind_of",
@@ -108,6 +118,7 @@ class Calm:
         # Patterns compiled, active or not: a shape that made room and comes back is not
         # compiled again (loggers of more shapes than MAX_SHAPES, in turn).
         self._compiled: Memo[bytes, Match] = Memo(COMPILED_LIMIT)
+        self._compiles = 0
         self._wait = 0  # records to miss before the next try at learning
         self.hits = self.learnt = 0
 
@@ -127,7 +138,11 @@ class Calm:
             self._wait -= 1
             if self._wait <= 0:
                 self._wait = self._gap
-                self._learn(raw)  # type: ignore[arg-type]
+                try:
+                    self._learn(raw)  # type: ignore[arg-type]
+                except Exception as exc:  # learning saves time: a bug in it must cost nothing
+                    log.warning("calm shapes: learning failed (%s): not learning", exc)
+                    self._gap = self._wait = 1 << 62
         return result
 
     def _learn(self, raw: bytes) -> None:
@@ -141,14 +156,17 @@ class Calm:
             return
         colon, comma = _separators(raw, obj)
         pattern = self.pattern(obj, colon, comma)
-        if pattern is None:
-            return
+        if pattern is None or len(pattern) > MAX_PATTERN_BYTES:
+            return  # a record of hundreds of keys: its pattern would take long to compile
         match = self._compiled.data.get(pattern)
         if match is None:
             mark = hash(pattern)
             if mark not in self._built.data:
                 self._built.put(mark, True)  # built once: compiled if it is built again
                 return
+            if self._compiles >= FREE_COMPILES and self.hits < self._compiles * HITS_PER_COMPILE:
+                return  # the shapes compiled so far have not paid for another
+            self._compiles += 1
             match = self._compiled.put(pattern, re.compile(pattern).fullmatch)
         if match in self._shapes or match(raw) is None:
             return  # a value no shape allows (a `=` and "ode" in one string)

@@ -286,3 +286,33 @@ def test_the_layer_answers_most_of_the_bench_files_calls() -> None:
     calm_calls = sum(not triage.needs_look(orjson.loads(raw)) for raw in named)
     answered = sum(_same(layer, raw) for raw in named)
     assert calm_calls > 100 and answered > 0.9 * calm_calls
+
+
+def test_compiles_beyond_the_first_few_must_be_paid_for_by_hits() -> None:
+    layer = _calm()
+    for n in range(calm.FREE_COMPILES + 1):
+        raw = orjson.dumps({f"k{n}": n, **CALL})
+        for _ in range(2):
+            _same(layer, raw)
+    assert layer.learnt == calm.FREE_COMPILES  # the last one waits for hits
+    assert _same(layer, orjson.dumps({"k0": 1, **CALL})) is False  # made room: not shaped
+
+
+def test_a_record_of_too_many_keys_makes_no_shape() -> None:
+    layer = _calm()
+    wide = {**CALL, **{f"field_{n}": "value" for n in range(100)}}
+    for _ in range(3):
+        _same(layer, orjson.dumps(wide))
+    assert layer.learnt == 0
+
+
+def test_a_failure_while_learning_costs_no_record(monkeypatch: pytest.MonkeyPatch) -> None:
+    layer = _calm()
+
+    def broken(*_args: object) -> None:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(Calm, "pattern", broken)
+    for _ in range(3):
+        assert not _same(layer, orjson.dumps(CALL))  # the route's result, every time
+    assert layer.learnt == 0
