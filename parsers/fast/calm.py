@@ -46,13 +46,13 @@ from typing import Any
 import orjson
 from vendor_errors.parsers.fast.memo import Memo
 from vendor_errors.parsers.fast.triage import (
-    _CALM_LEVELS,
     K_LEVEL,
     K_MESSAGE,
     K_OTHER,
     K_SIGNAL,
     K_STATUS,
     Triage,
+    is_calm_level,
 )
 from vendor_errors.parsers.result import Origin, Result
 from vendor_errors.parsers.stages import RecordStage
@@ -199,7 +199,7 @@ class Calm:
                 spelled = inner
             elif cls is str:
                 if kind == K_LEVEL:
-                    if value.lower() not in _CALM_LEVELS or _KEY.fullmatch(value) is None:
+                    if not is_calm_level(value) or _KEY.fullmatch(value) is None:
                         return None
                     if '"' in value or "\\" in value:
                         return None

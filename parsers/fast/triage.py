@@ -62,6 +62,11 @@ _CALM = 2  # a status < 400 or an info/debug level: the record says "fine"
 _SIGNAL = 4  # enough to look: the walk stops
 
 
+def is_calm_level(word: str) -> bool:
+    """A level word that makes a record calm (info, debug, ...), in any case."""
+    return word.lower() in _CALM_LEVELS
+
+
 def _has_body(value: str) -> bool:
     # An embedded body or key=value code needs a code member.
     return ("{" in value or "=" in value) and ("ode" in value or "ODE" in value)
